@@ -11,17 +11,16 @@ cfg = config['DEFAULT']
 expected = 'version description keywords author author_email lib_name user branch license status min_python audience language'.split()
 for o in expected: assert o in cfg, f"settings.ini is missing the expected setting: {o}"
 
-licenses = {'apache2': ('Apache Software License 2.0', 'OSI Approved :: Apache Software License')}
+licenses = {'apache2': 'Apache-2.0'}  # SPDX expressions
 statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable', '6 - Mature', '7 - Inactive']
-lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
+lic = licenses.get(cfg['license'].lower(), cfg['license'])
 req = lambda k: shlex.split(cfg.get(k, '') or '')
 
 setuptools.setup(
     name=cfg['lib_name'], version=cfg['version'], description=cfg['description'], keywords=cfg['keywords'],
-    author=cfg['author'], author_email=cfg['author_email'], license=lic[0], url=cfg['git_url'],
+    author=cfg['author'], author_email=cfg['author_email'], license=lic, url=cfg['git_url'],
     classifiers=['Development Status :: ' + statuses[int(cfg['status'])], 'Intended Audience :: ' + cfg['audience'].title(),
-                 'Natural Language :: ' + cfg['language'].title(), 'Programming Language :: Python :: 3']
-                + (['License :: ' + lic[1]] if lic[1] else []),
+                 'Natural Language :: ' + cfg['language'].title(), 'Programming Language :: Python :: 3'],
     packages=setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
     include_package_data=True,
     install_requires=req('requirements'),
