@@ -1,12 +1,16 @@
 "The evaluator under two CPU processes (torchrun + gloo) gives the same predictions as one process."
-import json, os, subprocess, sys
+import json, os, socket, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _free_port() -> int:
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+
 def _eval(args, tmp, name, nproc=None):
-    cmd = ([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(nproc), "--master_port", "29517", "-m", "minionerec.evaluate"]
+    cmd = ([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(nproc), "--master_addr", "127.0.0.1", "--master_port", str(_free_port()), "-m", "minionerec.evaluate"]
            if nproc else [sys.executable, "-m", "minionerec.evaluate"])
     p = subprocess.run(cmd + args + ['--out', str(tmp/name), '--device', 'cpu', '--no-progress'], cwd=ROOT, capture_output=True,
                        text=True, timeout=600, env={**os.environ, 'OMP_NUM_THREADS': '1'})

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SFT (or VAFT) of a pretrained causal LM on one node with 8 GPUs, DeepSpeed ZeRO-2, bf16.
+# Defaults are MiniOneRec's sft.sh / sft.py: Qwen2.5-1.5B, global batch 1024 (8 GPUs x 16 x accumulation 8),
+# 10 epochs, lr 3e-4 (cosine), prompt + completion <= 512 tokens, early stopping after 3 validations without
+# a better valid NDCG@10; upstream's tasks (seq_sid, title2sid, sid2title, seq_sid2title).
+# Every path and setting is an environment variable; extra arguments go to minionerec.sft, e.g.
+#   DATA=runs/ind/data SID=runs/ind/sid OUT=runs/ind/sft launch/sft.sh --objective vaft
+#   BASE=/models/Qwen2.5-7B NPROC=4 ACCUM=16 launch/sft.sh --freeze-llm
+# CPU check of the same script with two gloo processes (no DeepSpeed):
+#   torchrun --nproc_per_node 2 -m minionerec.sft --data ... --sid ... --base tiny --out ... --max-steps 2
+# (`accelerate launch --multi_gpu --num_processes 2` works as well; `accelerate launch --cpu --num_processes 2`
+#  silently starts ONE process.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${DATA:-runs/ind/data}
+SID=${SID:-runs/ind/sid}
+OUT=${OUT:-runs/ind/sft}
+BASE=${BASE:-Qwen/Qwen2.5-1.5B}
+NPROC=${NPROC:-8}
+MICRO=${MICRO:-16}
+ACCUM=${ACCUM:-$(( 1024 / (MICRO * NPROC) ))}
+EPOCHS=${EPOCHS:-10}
+LR=${LR:-3e-4}
+TASKS=${TASKS:-seq_sid title2sid sid2title seq_sid2title}
+CONFIG=${CONFIG:-launch/zero2.yaml}
+accelerate launch --config_file "$CONFIG" --num_processes "$NPROC" -m minionerec.sft \
+  --data "$DATA" --sid "$SID" --base "$BASE" --out "$OUT" \
+  --tasks $TASKS --epochs "$EPOCHS" --lr "$LR" --warmup 20 --batch-size "$MICRO" --grad-accum "$ACCUM" \
+  --max-length 512 --eval-steps ${EVAL_STEPS:-200} --eval-samples ${EVAL_SAMPLES:-1000} --eval-beams ${EVAL_BEAMS:-20} \
+  --patience 3 --test-beams 50 --no-progress "$@"
