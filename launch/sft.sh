@@ -10,8 +10,9 @@
 #   torchrun --nproc_per_node 2 -m minionerec.sft --data ... --sid ... --base tiny --out ... --max-steps 2
 # (`accelerate launch --multi_gpu --num_processes 2` works as well; `accelerate launch --cpu --num_processes 2`
 #  silently starts ONE process.)
+# --dry-run (anywhere) prints the resolved command and validates it with accelerate's parser and the stage's own.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/_launch.sh"
 DATA=${DATA:-runs/ind/data}
 SID=${SID:-runs/ind/sid}
 OUT=${OUT:-runs/ind/sft}
@@ -22,8 +23,7 @@ ACCUM=${ACCUM:-$(( 1024 / (MICRO * NPROC) ))}
 EPOCHS=${EPOCHS:-10}
 LR=${LR:-3e-4}
 TASKS=${TASKS:-seq_sid title2sid sid2title seq_sid2title}
-CONFIG=${CONFIG:-launch/zero2.yaml}
-accelerate launch --config_file "$CONFIG" --num_processes "$NPROC" -m minionerec.sft \
+launch_stage minionerec.sft \
   --data "$DATA" --sid "$SID" --base "$BASE" --out "$OUT" \
   --tasks $TASKS --epochs "$EPOCHS" --lr "$LR" --warmup 20 --batch-size "$MICRO" --grad-accum "$ACCUM" \
   --max-length 512 --eval-steps ${EVAL_STEPS:-200} --eval-samples ${EVAL_SAMPLES:-1000} --eval-beams ${EVAL_BEAMS:-20} \

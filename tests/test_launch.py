@@ -1,0 +1,37 @@
+"The cluster kit: every launch script resolves its command and validates it (accelerate's parser + the stage's own) with --dry-run."
+import os, subprocess, sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, 'PYTHON': sys.executable}
+
+CASES = {
+    'text2emb.sh': ['runs/x/data', 'runs/x/emb.npy'],
+    'sft.sh': [],
+    'rl.sh': ['runs/x'],
+    'eval.sh': ['runs/x', 'runs/x/rl'],
+}
+
+
+@pytest.mark.parametrize('script', sorted(CASES))
+def test_dry_run(script):
+    p = subprocess.run(['bash', f'launch/{script}', *CASES[script], '--dry-run'], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    cmd, ok = p.stdout.strip().splitlines()[-2:]
+    assert cmd.startswith('accelerate launch --config_file launch/') and ' -m minionerec.' in cmd
+    assert ok.startswith('ok: minionerec.') and 'on 8 process(es)' in ok
+
+
+def test_dry_run_rejects_a_bad_flag():
+    p = subprocess.run(['bash', 'launch/eval.sh', 'runs/x', 'runs/x/rl', '--beams', 'many', '--dry-run'], cwd=ROOT, env=ENV,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode != 0 and "invalid int value: 'many'" in p.stderr
+
+
+def test_zero2_config_is_consistent():
+    sys.path.insert(0, str(ROOT/'launch'))
+    from check import check
+    r = check(['--config_file', 'launch/zero2.yaml', '-m', 'minionerec.evaluate', '--model', 'm', '--data', 'd', '--sid', 's', '--out', 'o'])
+    assert r['processes'] == 8 and r['mixed_precision'] == 'bf16'
