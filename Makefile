@@ -7,7 +7,7 @@ TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 RUN    ?= runs/demo
 
-.PHONY: install demo test sync-check nbtest pytest lab export clean-nbs
+.PHONY: install demo toy test sync-check nbtest pytest lab export
 
 install: $(STAMP)
 
@@ -18,8 +18,14 @@ $(STAMP): settings.ini setup.py
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
+# the whole course on the synthetic default catalogue: data → SIDs → Pop/SASRec → SFT → RL → evaluation (configs/demo.yaml)
 demo: $(STAMP)
-	$(PY) -m minionerec.toy_rec --dataset toy --num-items 200 --max-len 50 --epochs 3 --device cpu --amp --out $(RUN)
+	OMP_NUM_THREADS=2 HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TOKENIZERS_PARALLELISM=false \
+	  $(PY) -m minionerec.pipeline --config configs/demo.yaml --run-dir $(RUN)
+
+# lesson 00 alone: the toy recommender against popularity
+toy: $(STAMP)
+	$(PY) -m minionerec.toy_rec --dataset toy --num-items 200 --max-len 50 --epochs 3 --device cpu --amp --out runs/toy
 
 test: $(STAMP) sync-check nbtest pytest
 

@@ -1,0 +1,45 @@
+"""Run the `scientific` config end to end and write bench/results/scientific.json (the README's results table).
+
+    python bench/run_scientific.py                      # pipeline into runs/scientific, then collect
+    python bench/run_scientific.py --collect-only       # only rebuild the JSON from a finished run folder
+
+Pop, SASRec, SFT and SFT+RL on amazon18-scientific (leave-one-out, history ≤ 20, full ranking for the
+baselines, 50 constrained beams for the generative models): HR@1/5/10, NDCG@5/10, invalid outputs,
+training minutes per stage, and the decode benchmark's constraint speed-up (bench/decode.py).
+"""
+import argparse, json, os, platform, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid', 'n')
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--config', default='configs/scientific.yaml'); ap.add_argument('--run-dir', default=None)
+    ap.add_argument('--collect-only', action='store_true'); ap.add_argument('--skip-decode-bench', action='store_true')
+    a = ap.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from minionerec.pipeline import PipelineConfig, load_config, run_pipeline, read_manifest
+    cfg = load_config(a.config)
+    run = Path(a.run_dir or cfg['run_dir']); run = run if run.is_absolute() else ROOT/run
+    if not a.collect_only: run_pipeline(PipelineConfig(config=a.config, run_dir=str(run)))
+    m = json.loads((run/'metrics.json').read_text())
+    names = {'popularity': 'Pop', 'sasrec': 'SASRec', 'sft': 'SFT', 'rl': 'SFT+RL'}
+    table = {names[k]: {x: m[k][x] for x in KEYS if x in m[k]} for k in names if k in m}
+    minutes = {s: round(read_manifest(run/s)['seconds'] / 60, 1) for s in ('data', 'sid', 'baselines', 'sft', 'rl', 'eval_sft', 'eval_rl')
+               if read_manifest(run/s) and 'seconds' in read_manifest(run/s)}
+    decode = None
+    if not a.skip_decode_bench:
+        p = subprocess.run([sys.executable, str(ROOT/'bench'/'decode.py')], capture_output=True, text=True, cwd=ROOT)
+        decode = json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else {'error': p.stderr[-500:]}
+    out = dict(dataset='amazon18-scientific', protocol='leave-one-out, history <= 20', config=a.config, models=table,
+               stage_minutes=minutes, decode_benchmark=decode, machine=f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
+               date=time.strftime('%Y-%m-%d'))
+    dest = ROOT/'bench'/'results'/'scientific.json'; dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(out, indent=2) + '\n')
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == '__main__':
+    main()
