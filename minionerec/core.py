@@ -9,7 +9,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['repo_root', 'data_root', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'atomic_torch_save',
-           'seed_everything', 'pick_device', 'dataclass_parser', 'parse_config']
+           'seed_everything', 'pick_device', 'dist_state', 'dataclass_parser', 'parse_config']
 
 # %% ../nbs/02_core.ipynb #5ac8f772
 def repo_root() -> Path:
@@ -78,6 +78,12 @@ def pick_device(device:str='auto'):
     d = torch.device(device)
     if d.type == 'cuda' and not torch.cuda.is_available(): raise RuntimeError(f"--device {device} asked for CUDA, but torch sees no GPU")
     return d
+
+def dist_state(cpu:bool|None=None):
+    "accelerate's `PartialState`; on a machine without CUDA it is created with `cpu=True`, so `torchrun` processes form a gloo group."
+    import torch
+    from accelerate import PartialState
+    return PartialState(cpu=(not torch.cuda.is_available()) if cpu is None else cpu)
 
 # %% ../nbs/02_core.ipynb #682ecc6c
 def _arg_kwargs(f:dataclasses.Field, hints:dict) -> dict:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .core import atomic_write_json, atomic_write_text, parse_config, seed_everything
+from .core import dist_state, atomic_write_json, atomic_write_text, parse_config, seed_everything
 from .decoding import CatalogueTrie, constrained_beam_search, score_catalogue
 from .metrics import metrics_from_ranks, metrics_table, ranks_from_lists, write_metrics
 from .prompts import PromptBuilder
@@ -141,7 +141,7 @@ def run_eval(c:EvalConfig) -> dict:
     from minionerec.sid import load_index
     for f in ('model', 'data', 'sid', 'out'):
         if not getattr(c, f): raise ValueError(f"--{f} is required")
-    state = PartialState(cpu=c.device == 'cpu')
+    state = dist_state(cpu=True if c.device == 'cpu' else None)
     ds = load_dataset(c.data)
     if c.split not in ds.splits: raise ValueError(f"{c.data}: no split {c.split!r} (has {list(ds.splits)})")
     index = load_index(Path(c.sid)/'index.json', allow_collisions=True, allow_mixed_lengths=True)

@@ -14,7 +14,7 @@ import torch
 from transformers import GenerationConfig, LogitsProcessorList, TrainerCallback
 from trl import GRPOTrainer
 
-from .core import atomic_write_json, atomic_write_text, parse_config, seed_everything
+from .core import dist_state, atomic_write_json, atomic_write_text, parse_config, seed_everything
 from .decoding import CatalogueTrie, TrieLogitsProcessor, constrained_beam_search
 from .evaluate import Catalogue, evaluate_generative
 from .prompts import PromptBuilder
@@ -427,7 +427,7 @@ def run_rl(c:RLConfig) -> dict:
         sas_index = {i: k for k, i in enumerate(ids, 1)}
     fns = make_rewards(c.rewards, cat, tok, G, binding=binding_of(data), hepo_weights=c.hepo_weights,
                        emb=emb, emb_rows=rows, sasrec=sas, sasrec_index=sas_index, max_history=c.max_history)
-    state = PartialState()
+    state = dist_state()
     before = _valid_eval(model, pb, cat, ds, c) if c.eval_limit and state.is_main_process else None
     trainer = RecGRPOTrainer(model=model, reward_funcs=fns, args=args, train_dataset=data, processing_class=tok, catalogue=cat,
                              group_mode=c.group_mode, callbacks=[_TimeLimit(c.time_limit)] if c.time_limit else None)

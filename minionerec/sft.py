@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
 
-from .core import atomic_write_json, parse_config, seed_everything
+from .core import dist_state, atomic_write_json, parse_config, seed_everything
 from .evaluate import EVAL_KS, Catalogue, evaluate_generative, summarize
 from .metrics import metrics_table, write_metrics
 from .prompts import SEQ_TASKS, TASKS, PromptBuilder
@@ -186,7 +186,7 @@ def evaluate_samples(model, builder:PromptBuilder, catalogue:Catalogue,
     "Constrained-beam HR/NDCG of `rows`, split across processes (accelerate) and gathered on all of them."
     from accelerate import PartialState
     from accelerate.utils import gather_object
-    st = PartialState()
+    st = dist_state()
     rows = [dict(r, sample_id=r.get('sample_id', i)) for i, r in enumerate(rows)]
     with st.split_between_processes(rows) as mine:
         m, preds = evaluate_generative(model, builder, catalogue, mine, num_beams, batch_size, ks=ks, progress=progress and st.is_main_process)
@@ -327,7 +327,7 @@ def train_sft(c:SFTConfig) -> dict:
         if not getattr(c, f): raise ValueError(f"--{f} is required")
     if c.eval_beams < 10: raise ValueError("--eval-beams must be >= 10 (validation reports HR@10 / NDCG@10)")
     from minionerec.data import load_dataset
-    state, t0 = PartialState(), time.time()
+    state, t0 = dist_state(), time.time()
     seed_everything(c.seed)
     out = Path(c.out); out.mkdir(parents=True, exist_ok=True)
     ds = load_dataset(c.data)
