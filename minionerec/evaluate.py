@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from .core import dist_state, atomic_write_json, atomic_write_text, parse_config, seed_everything
 from .decoding import CatalogueTrie, constrained_beam_search, score_catalogue
 from .metrics import metrics_from_ranks, metrics_table, ranks_from_lists, write_metrics
-from .prompts import PromptBuilder
+from .prompts import PromptBuilder, prompt_settings
 
 # %% auto #0
 __all__ = ['EVAL_KS', 'Catalogue', 'recommend', 'evaluate_generative', 'summarize', 'add_exact_ranks', 'EvalConfig', 'run_eval',
@@ -128,7 +128,8 @@ class EvalConfig:
     limit: int|None = field(default=None, metadata={'help': 'evaluate the first N samples only'})
     name: str|None = field(default=None, metadata={'help': "key in metrics.json (default: the model folder's name)"})
     exact: bool = field(default=False, metadata={'help': "also rank by exact scoring and report beam search's recall"})
-    max_history: int = field(default=20, metadata={'help': 'history items shown in a prompt'})
+    max_history: int|None = field(default=None, metadata={'help': "history items shown in a prompt (default: the model's prompt.json)"})
+    chat_template: bool|None = field(default=None, metadata={'help': "chat template on/off (default: the model's prompt.json)"})
     device: str = field(default='auto', metadata={'help': 'auto | cpu | cuda (ignored under accelerate)'})
     progress: bool = field(default=True, metadata={'help': 'progress bars'})
 
@@ -148,7 +149,7 @@ def run_eval(c:EvalConfig) -> dict:
     model, tok = load_base(c.model)
     model.to(state.device).eval()
     cat = Catalogue(index, tok)
-    pb = PromptBuilder(index, ds.item_titles(), max_history=c.max_history, tokenizer=tok)
+    pb = PromptBuilder(index, ds.item_titles(), tokenizer=tok, **prompt_settings(c.model, c.max_history, c.chat_template))
     rows = ds.splits[c.split].to_dict('records')[:c.limit]
     with state.split_between_processes(rows) as mine:
         part, preds = evaluate_generative(model, pb, cat, mine, c.beams, c.batch_size, task=c.task, exact=c.exact,

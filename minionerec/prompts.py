@@ -4,11 +4,14 @@
 
 # %% ../nbs/22_prompts.ipynb #ae9b16ac
 from __future__ import annotations
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 # %% auto #0
-__all__ = ['TASKS', 'SEQ_TASKS', 'SID_OUT', 'PLAIN', 'PromptBuilder']
+__all__ = ['TASKS', 'SEQ_TASKS', 'SID_OUT', 'PLAIN', 'PROMPT_FILE', 'PROMPT_DEFAULTS', 'PromptBuilder', 'save_prompt_settings',
+           'prompt_settings']
 
 # %% ../nbs/22_prompts.ipynb #af8838e1
 TASKS = ('seq_sid', 'title2sid', 'sid2title', 'seq_sid2title', 'seq_title', 'seq_title2sid')
@@ -82,3 +85,27 @@ class PromptBuilder:
         c = tk(ex['completion'], add_special_tokens=False)['input_ids'] + [tk.eos_token_id]
         if max_length and len(p) + len(c) > max_length: p = p[len(p) + len(c) - max_length:]  # keep the recent end
         return {'input_ids': p + c, 'completion_mask': [0] * len(p) + [1] * len(c)}
+
+# %% ../nbs/22_prompts.ipynb #a78b3472
+PROMPT_FILE = 'prompt.json'
+PROMPT_DEFAULTS = {'max_history': 20, 'use_chat_template': True}
+
+def save_prompt_settings(folder, builder:PromptBuilder):
+    "Write the builder's text settings (`max_history`, `use_chat_template`) to `folder/prompt.json`, beside the model."
+    from minionerec.core import atomic_write_json
+    atomic_write_json(Path(folder)/PROMPT_FILE, {k: getattr(builder, k) for k in PROMPT_DEFAULTS})
+
+def prompt_settings(model_dir, # model folder (or hub name: no prompt.json, defaults)
+                    max_history:int|None=None, # None: the saved value
+                    use_chat_template:bool|None=None, # None: the saved value
+                   ) -> dict:
+    "The prompt settings `model_dir` was trained with; an explicit value must agree with `prompt.json`."
+    p = Path(model_dir)/PROMPT_FILE
+    try: saved = json.loads(p.read_text()) if p.is_file() else {}
+    except json.JSONDecodeError as e: raise ValueError(f"{p}: not valid JSON ({e})") from None
+    asked = {'max_history': max_history, 'use_chat_template': use_chat_template}
+    for k, v in asked.items():
+        if v is not None and k in saved and saved[k] != v:
+            raise ValueError(f"{p}: the model was trained with {k}={saved[k]!r} but {k}={v!r} was asked for; "
+                             f"drop the option (the saved value is used) or retrain")
+    return {k: v if v is not None else saved.get(k, PROMPT_DEFAULTS[k]) for k, v in asked.items()}

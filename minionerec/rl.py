@@ -17,7 +17,7 @@ from trl import GRPOTrainer
 from .core import dist_state, atomic_write_json, atomic_write_text, parse_config, seed_everything
 from .decoding import CatalogueTrie, TrieLogitsProcessor, constrained_beam_search
 from .evaluate import Catalogue, evaluate_generative
-from .prompts import PromptBuilder
+from .prompts import PromptBuilder, prompt_settings, save_prompt_settings
 
 # %% auto #0
 __all__ = ['REWARDS', 'TRL_MINOR', 'GROUP_MODES', 'PRESETS', 'PLOTS', 'rule_reward', 'ranking_penalties', 'ranking_reward',
@@ -371,7 +371,8 @@ class RLConfig:
     time_limit: float|None = field(default=None, metadata={'help': 'stop training after this many minutes'})
     limit: int|None = field(default=None, metadata={'help': 'random subset of N training samples'})
     title2sid: int|None = field(default=0, metadata={'help': 'add N title → SID alignment samples (-1: every item)'})
-    max_history: int = field(default=20, metadata={'help': 'history items shown in a prompt'})
+    max_history: int|None = field(default=None, metadata={'help': "history items shown in a prompt (default: the SFT model's prompt.json)"})
+    chat_template: bool|None = field(default=None, metadata={'help': "chat template on/off (default: the SFT model's prompt.json)"})
     sasrec: str|None = field(default=None, metadata={'help': 'SASRec folder (collaborative reward)'})
     text_emb: str|None = field(default=None, metadata={'help': '[N, D] .npy aligned with the item table (semantic reward)'})
     hepo_weights: list[float] = field(default_factory=lambda: [0.2, 0.5, 1.0], metadata={'help': 'hierarchical reward per matching leading levels'})
@@ -407,7 +408,7 @@ def run_rl(c:RLConfig) -> dict:
     index = load_index(Path(c.sid)/'index.json', allow_collisions=True, allow_mixed_lengths=True)
     model, tok = load_base(c.sft)
     cat = Catalogue(index, tok)
-    pb = PromptBuilder(index, ds.item_titles(), max_history=c.max_history, tokenizer=tok)
+    pb = PromptBuilder(index, ds.item_titles(), tokenizer=tok, **prompt_settings(c.sft, c.max_history, c.chat_template))
     data = rl_dataset(ds, pb, limit=c.limit, title2sid=None if c.title2sid == -1 else c.title2sid, seed=c.seed)
     over = {k: v for k, v in dict(num_generations=c.num_generations, beta=c.beta, learning_rate=c.lr, temperature=c.temperature,
                                    loss_type=c.loss_type).items() if v is not None}
@@ -426,7 +427,7 @@ def run_rl(c:RLConfig) -> dict:
         ids = sas.item_ids or list(ds.items['item_id'])
         sas_index = {i: k for k, i in enumerate(ids, 1)}
     fns = make_rewards(c.rewards, cat, tok, G, binding=binding_of(data), hepo_weights=c.hepo_weights,
-                       emb=emb, emb_rows=rows, sasrec=sas, sasrec_index=sas_index, max_history=c.max_history)
+                       emb=emb, emb_rows=rows, sasrec=sas, sasrec_index=sas_index, max_history=pb.max_history)
     state = dist_state()
     before = _valid_eval(model, pb, cat, ds, c) if c.eval_limit and state.is_main_process else None
     trainer = RecGRPOTrainer(model=model, reward_funcs=fns, args=args, train_dataset=data, processing_class=tok, catalogue=cat,
@@ -435,6 +436,7 @@ def run_rl(c:RLConfig) -> dict:
     trainer.train()
     seconds = time.time() - t0
     trainer.save_model(str(out))
+    if trainer.accelerator.is_main_process: save_prompt_settings(out, pb)
     if not trainer.accelerator.is_main_process: return {}
     tok.save_pretrained(out)
     logs = step_logs(trainer.state.log_history)

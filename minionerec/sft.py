@@ -18,7 +18,7 @@ from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
 from .core import dist_state, atomic_write_json, parse_config, seed_everything
 from .evaluate import EVAL_KS, Catalogue, evaluate_generative, summarize
 from .metrics import metrics_table, write_metrics
-from .prompts import SEQ_TASKS, TASKS, PromptBuilder
+from .prompts import SEQ_TASKS, TASKS, PromptBuilder, save_prompt_settings
 
 # %% auto #0
 __all__ = ['parse_tasks', 'build_samples', 'SFTDataset', 'SFTCollator', 'tokenizer_texts', 'sequence_ce', 'weighted_loss',
@@ -368,6 +368,7 @@ def train_sft(c:SFTConfig) -> dict:
     train_s = time.time() - t1
     model = trainer.model                                              # the best checkpoint (load_best_model_at_end)
     trainer.save_model(str(out))                                       # model + tokenizer (processing_class), save_pretrained
+    if state.is_main_process: save_prompt_settings(out, builder)       # RL and evaluation word their prompts the same way
     name = c.objective
     best = [h for h in trainer.state.log_history if 'eval_NDCG@10' in h and h['step'] == trainer.state.best_global_step]
     res = {'valid': {k[5:]: v for k, v in (best or [{}])[-1].items() if k.startswith('eval_')} | {'split': 'valid', 'n': len(eval_rows), 'beams': c.eval_beams, 'step': trainer.state.best_global_step}}
