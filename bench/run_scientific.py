@@ -37,8 +37,18 @@ def main():
                stage_minutes=minutes, decode_benchmark=decode, machine=f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
                date=time.strftime('%Y-%m-%d'))
     dest = ROOT/'bench'/'results'/'scientific.json'; dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(json.dumps(out, indent=2) + '\n')
+    tmp = dest.with_suffix('.json.tmp'); tmp.write_text(json.dumps(out, indent=2) + '\n'); os.replace(tmp, dest)   # atomic
     print(json.dumps(out, indent=2))
+    print(markdown(out))
+
+
+def markdown(res:dict) -> str:
+    "The README's results table from a scientific.json dict."
+    rows = ['| model | ' + ' | '.join(KEYS[:-1]) + ' | test samples |', '|---' * (len(KEYS) + 1) + '|']
+    for name, m in res['models'].items():
+        cell = lambda k: '–' if m.get(k) is None else (str(m[k]) if isinstance(m[k], int) else f'{m[k]:.4f}')
+        rows.append(f'| {name} | ' + ' | '.join(cell(k) for k in KEYS[:-1]) + f" | {m.get('n', '–')} |")
+    return '\n'.join(rows)
 
 
 if __name__ == '__main__':
