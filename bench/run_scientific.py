@@ -17,7 +17,7 @@ KEYS = ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid', 'n')
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--config', default='configs/scientific.yaml'); ap.add_argument('--run-dir', default=None)
-    ap.add_argument('--collect-only', action='store_true'); ap.add_argument('--skip-decode-bench', action='store_true')
+    ap.add_argument('--collect-only', action='store_true'); ap.add_argument('--skip-decode-bench', action='store_true', help='do not rerun bench/decode.py (keep the last figures)')
     a = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     from minionerec.pipeline import PipelineConfig, load_config, run_pipeline, read_manifest
@@ -26,17 +26,28 @@ def main():
     if not a.collect_only: run_pipeline(PipelineConfig(config=a.config, run_dir=str(run)))
     m = json.loads((run/'metrics.json').read_text())
     names = {'popularity': 'Pop', 'sasrec': 'SASRec', 'sft': 'SFT', 'rl': 'SFT+RL'}
-    table = {names[k]: {x: m[k][x] for x in KEYS if x in m[k]} for k in names if k in m}
+    from minionerec.data import load_dataset
+    n_test = len(load_dataset(run/'data').splits['test'])
+    table = {}
+    for k, name in names.items():
+        if k not in m: continue
+        row = {x: m[k][x] for x in KEYS if x in m[k]}
+        row.setdefault('n', n_test)                                    # the baselines rank every item for every test user
+        row['ranking'] = f"{m[k]['beams']} constrained beams" if 'beams' in m[k] else 'full ranking'
+        table[name] = row
     minutes = {s: round(read_manifest(run/s)['seconds'] / 60, 1) for s in ('data', 'sid', 'baselines', 'sft', 'rl', 'eval_sft', 'eval_rl')
                if read_manifest(run/s) and 'seconds' in read_manifest(run/s)}
+    dest = ROOT/'bench'/'results'/'scientific.json'
     decode = None
+    if a.skip_decode_bench and dest.exists():                          # keep the last decode figures
+        decode = json.loads(dest.read_text()).get('decode_benchmark')
     if not a.skip_decode_bench:
         p = subprocess.run([sys.executable, str(ROOT/'bench'/'decode.py')], capture_output=True, text=True, cwd=ROOT)
         decode = json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else {'error': p.stderr[-500:]}
     out = dict(dataset='amazon18-scientific', protocol='leave-one-out, history <= 20', config=a.config, models=table,
                stage_minutes=minutes, decode_benchmark=decode, machine=f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
                date=time.strftime('%Y-%m-%d'))
-    dest = ROOT/'bench'/'results'/'scientific.json'; dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_suffix('.json.tmp'); tmp.write_text(json.dumps(out, indent=2) + '\n'); os.replace(tmp, dest)   # atomic
     print(json.dumps(out, indent=2))
     print(markdown(out))
@@ -44,10 +55,10 @@ def main():
 
 def markdown(res:dict) -> str:
     "The README's results table from a scientific.json dict."
-    rows = ['| model | ' + ' | '.join(KEYS[:-1]) + ' | test samples |', '|---' * (len(KEYS) + 1) + '|']
+    rows = ['| model | ' + ' | '.join(KEYS[:-1]) + ' | test samples | ranking |', '|---' * (len(KEYS) + 2) + '|']
     for name, m in res['models'].items():
         cell = lambda k: '–' if m.get(k) is None else (str(m[k]) if isinstance(m[k], int) else f'{m[k]:.4f}')
-        rows.append(f'| {name} | ' + ' | '.join(cell(k) for k in KEYS[:-1]) + f" | {m.get('n', '–')} |")
+        rows.append(f'| {name} | ' + ' | '.join(cell(k) for k in KEYS[:-1]) + f" | {m.get('n', '–'):,} | {m.get('ranking', '–')} |")
     return '\n'.join(rows)
 
 
