@@ -12,7 +12,7 @@ On the workplace's device machine (its image has torch, transformers, accelerate
 the pure-Python trl wheel (`echo /.whl/ >> .git/info/exclude; pip download --no-deps -d .whl trl==1.16.0`) and run
 `python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl && PYTHONPATH=/tmp/site:. python3 bench/gpu_check.py`.
 """
-import argparse, json, os, sys, tempfile, time
+import argparse, json, sys, tempfile, time
 from pathlib import Path
 
 import numpy as np

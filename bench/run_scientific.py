@@ -20,6 +20,7 @@ def main():
     ap.add_argument('--collect-only', action='store_true'); ap.add_argument('--skip-decode-bench', action='store_true', help='do not rerun bench/decode.py (keep the last figures)')
     a = ap.parse_args()
     sys.path.insert(0, str(ROOT))
+    from minionerec.core import atomic_write_json
     from minionerec.pipeline import PipelineConfig, load_config, run_pipeline, read_manifest
     cfg = load_config(a.config)
     run = Path(a.run_dir or cfg['run_dir']); run = run if run.is_absolute() else ROOT/run
@@ -35,20 +36,18 @@ def main():
         row.setdefault('n', n_test)                                    # the baselines rank every item for every test user
         row['ranking'] = f"{m[k]['beams']} constrained beams" if 'beams' in m[k] else 'full ranking'
         table[name] = row
-    minutes = {s: round(read_manifest(run/s)['seconds'] / 60, 1) for s in ('data', 'sid', 'baselines', 'sft', 'rl', 'eval_sft', 'eval_rl')
-               if read_manifest(run/s) and 'seconds' in read_manifest(run/s)}
+    mans = {s: read_manifest(run/s) or {} for s in ('data', 'sid', 'baselines', 'sft', 'rl', 'eval_sft', 'eval_rl')}
+    minutes = {s: round(man['seconds'] / 60, 1) for s, man in mans.items() if 'seconds' in man}
     dest = ROOT/'bench'/'results'/'scientific.json'
-    decode = None
-    if a.skip_decode_bench and dest.exists():                          # keep the last decode figures
-        decode = json.loads(dest.read_text()).get('decode_benchmark')
-    if not a.skip_decode_bench:
+    if a.skip_decode_bench:                                            # keep the last decode figures
+        decode = json.loads(dest.read_text()).get('decode_benchmark') if dest.exists() else None
+    else:
         p = subprocess.run([sys.executable, str(ROOT/'bench'/'decode.py')], capture_output=True, text=True, cwd=ROOT)
         decode = json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else {'error': p.stderr[-500:]}
     out = dict(dataset='amazon18-scientific', protocol='leave-one-out, history <= 20', config=a.config, models=table,
                stage_minutes=minutes, decode_benchmark=decode, machine=f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
                date=time.strftime('%Y-%m-%d'))
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix('.json.tmp'); tmp.write_text(json.dumps(out, indent=2) + '\n'); os.replace(tmp, dest)   # atomic
+    atomic_write_json(dest, out)
     print(json.dumps(out, indent=2))
     print(markdown(out))
 

@@ -225,12 +225,12 @@ def trie_beam_search(model, # a causal LM
     item = torch.full((B * nb,), -1, dtype=torch.long, device=dev)     # catalogue index once a beam has ended
     rows = torch.arange(B, device=dev).unsqueeze(1)
     for d in range(trie.depth + 1):
-        cols = trie.cols[min(d, trie.depth)]                              # [C]
+        cols = trie.cols[d]                                               # [C]
         C = len(cols)
         ok = trie.table[state, :-1] >= 0                                  # [B*nb, C]
         step = logp.index_select(1, cols).masked_fill(~ok, float('-inf'))
         ended = state == trie.END                                         # finished beams: EOS again, free
-        only_eos = torch.where(torch.arange(C, device=dev) == trie.eos_col[min(d, trie.depth)], 0.0, float('-inf'))
+        only_eos = torch.where(torch.arange(C, device=dev) == trie.eos_col[d], 0.0, float('-inf'))
         step = torch.where(ended.unsqueeze(1), only_eos.expand_as(step), step)
         cand = (score.unsqueeze(1) + step).view(B, nb * C)               # [B, nb*C]
         top, idx = cand.topk(nb, dim=1)                                   # [B, nb]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 import numpy as np
 import torch
+from .core import atomic_write_json
 
 # %% auto #0
 __all__ = ['DEFAULT_KS', 'metrics_from_ranks', 'ranks_from_lists', 'metrics_from_lists', 'ranks_from_scores',
@@ -91,11 +92,7 @@ def write_metrics(out_dir:str|os.PathLike, # run folder; the file is `out_dir/me
         if not isinstance(m, dict): raise TypeError(f"metrics for {name!r} must be a dict, got {type(m).__name__}")
     old = json.loads(path.read_text()) if merge and path.exists() else {}
     old.update(results)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.metrics.json.', suffix='.tmp')
-    with os.fdopen(fd, 'w') as f: json.dump(old, f, indent=2); f.write('\n')
-    umask = os.umask(0); os.umask(umask); os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; readable like any file
-    os.replace(tmp, path)
-    return path
+    return atomic_write_json(path, old)
 
 def read_metrics(out_dir:str|os.PathLike) -> dict[str, dict]:
     "Read `out_dir/metrics.json`."

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
+from .core import atomic_write_json
 
 # %% auto #0
 __all__ = ['TASKS', 'SEQ_TASKS', 'SID_OUT', 'PLAIN', 'PROMPT_FILE', 'PROMPT_DEFAULTS', 'PromptBuilder', 'save_prompt_settings',
@@ -92,7 +93,6 @@ PROMPT_DEFAULTS = {'max_history': 20, 'use_chat_template': True}
 
 def save_prompt_settings(folder, builder:PromptBuilder):
     "Write the builder's text settings (`max_history`, `use_chat_template`) to `folder/prompt.json`, beside the model."
-    from minionerec.core import atomic_write_json
     atomic_write_json(Path(folder)/PROMPT_FILE, {k: getattr(builder, k) for k in PROMPT_DEFAULTS})
 
 def prompt_settings(model_dir, # model folder (or hub name: no prompt.json, defaults)

@@ -436,9 +436,8 @@ def run_rl(c:RLConfig) -> dict:
     trainer.train()
     seconds = time.time() - t0
     trainer.save_model(str(out))
-    if trainer.accelerator.is_main_process: save_prompt_settings(out, pb)
     if not trainer.accelerator.is_main_process: return {}
-    tok.save_pretrained(out)
+    tok.save_pretrained(out); save_prompt_settings(out, pb)
     logs = step_logs(trainer.state.log_history)
     mean = lambda k: float(np.nanmean([h[k] for h in logs if k in h])) if any(k in h for h in logs) else None
     summary = dict(steps=trainer.state.global_step, samples=len(data), seconds=round(seconds, 1), group_mode=c.group_mode,
