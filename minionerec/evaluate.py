@@ -19,8 +19,8 @@ from .metrics import metrics_from_ranks, metrics_table, ranks_from_lists, write_
 from .prompts import PromptBuilder, prompt_settings
 
 # %% auto #0
-__all__ = ['EVAL_KS', 'Catalogue', 'recommend', 'evaluate_generative', 'summarize', 'add_exact_ranks', 'EvalConfig', 'run_eval',
-           'main']
+__all__ = ['EVAL_KS', 'Catalogue', 'recommend', 'evaluate_generative', 'summarize', 'add_exact_ranks', 'evaluate_sharded',
+           'EvalConfig', 'run_eval', 'main']
 
 # %% ../nbs/42_evaluate.ipynb #6aafd9f1
 EVAL_KS = (1, 3, 5, 10, 20, 50)
@@ -113,6 +113,24 @@ def add_exact_ranks(model, builder, catalogue, rows, preds, task='seq_sid', batc
             p['exact_rank'] = None if not np.isfinite(rk) else int(rk)
             p['beam_recall'] = len(set(o[:10]) & beam) / min(10, len(o))
 
+def evaluate_sharded(model, builder:PromptBuilder, catalogue:Catalogue,
+                     rows:list[dict], # samples (history, target, optional sample_id)
+                     num_beams:int=50, batch_size:int=8, ks:Sequence[int]=EVAL_KS, task:str='seq_sid',
+                     exact:bool=False, progress:bool=True,
+                     state=None, # accelerate state (default: `dist_state()`)
+                    ) -> tuple[dict, list[dict]]:
+    "`evaluate_generative` with the rows split across processes; predictions gathered in sample order, metrics on every process."
+    from accelerate.utils import gather_object
+    st = state or dist_state()
+    rows = [dict(r, sample_id=r.get('sample_id', i)) for i, r in enumerate(rows)]
+    with st.split_between_processes(rows) as mine:
+        m, preds = evaluate_generative(model, builder, catalogue, mine, num_beams, batch_size, ks, task=task, exact=exact,
+                                       progress=progress and st.is_main_process)
+    invalid = m['invalid']
+    if st.num_processes > 1: preds, invalid = gather_object(preds), sum(gather_object([invalid]))
+    preds.sort(key=lambda p: p['sample_id'])
+    return summarize(preds, num_beams, ks, invalid, catalogue.collisions > 0), preds
+
 # %% ../nbs/42_evaluate.ipynb #1ad8419b
 @dataclass
 class EvalConfig:
@@ -135,8 +153,6 @@ class EvalConfig:
 
 def run_eval(c:EvalConfig) -> dict:
     "Load model, data and SIDs, evaluate (split across processes under accelerate), write the outputs."
-    from accelerate import PartialState
-    from accelerate.utils import gather_object
     from minionerec.data import load_dataset
     from minionerec.models import load_base
     from minionerec.sid import load_index
@@ -151,13 +167,9 @@ def run_eval(c:EvalConfig) -> dict:
     cat = Catalogue(index, tok)
     pb = PromptBuilder(index, ds.item_titles(), tokenizer=tok, **prompt_settings(c.model, c.max_history, c.chat_template))
     rows = ds.splits[c.split].to_dict('records')[:c.limit]
-    with state.split_between_processes(rows) as mine:
-        part, preds = evaluate_generative(model, pb, cat, mine, c.beams, c.batch_size, task=c.task, exact=c.exact,
-                                          progress=c.progress and state.is_main_process)
-    preds, invalid = gather_object(preds), sum(gather_object([part['invalid']]))
+    m, preds = evaluate_sharded(model, pb, cat, rows, c.beams, c.batch_size, EVAL_KS, c.task, c.exact, c.progress, state)
     if not state.is_main_process: return {}
-    preds.sort(key=lambda p: p['sample_id'])
-    m = summarize(preds, c.beams, EVAL_KS, invalid, cat.collisions > 0) | {'split': c.split, 'processes': state.num_processes}
+    m |= {'split': c.split, 'processes': state.num_processes}
     name = c.name or Path(c.model).name
     write_metrics(c.out, {name: m})
     atomic_write_text(Path(c.out)/'predictions.jsonl', ''.join(json.dumps(p) + '\n' for p in preds))

@@ -396,7 +396,6 @@ def _valid_eval(model, builder, cat, ds, c:RLConfig) -> dict:
 
 def run_rl(c:RLConfig) -> dict:
     "Load SFT model, data and SIDs; run GRPO; write the model, logs, plot and metrics."
-    from accelerate import PartialState
     from minionerec.data import load_dataset
     from minionerec.models import load_base
     from minionerec.sid import load_index

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
 
 from .core import dist_state, atomic_write_json, parse_config, seed_everything
-from .evaluate import EVAL_KS, Catalogue, evaluate_generative, summarize
+from .evaluate import EVAL_KS, Catalogue, evaluate_sharded
 from .metrics import metrics_table, write_metrics
 from .prompts import SEQ_TASKS, TASKS, PromptBuilder, save_prompt_settings
 
@@ -184,16 +184,7 @@ def evaluate_samples(model, builder:PromptBuilder, catalogue:Catalogue,
                      progress:bool=False,
                     ) -> tuple[dict, list[dict]]:
     "Constrained-beam HR/NDCG of `rows`, split across processes (accelerate) and gathered on all of them."
-    from accelerate import PartialState
-    from accelerate.utils import gather_object
-    st = dist_state()
-    rows = [dict(r, sample_id=r.get('sample_id', i)) for i, r in enumerate(rows)]
-    with st.split_between_processes(rows) as mine:
-        m, preds = evaluate_generative(model, builder, catalogue, mine, num_beams, batch_size, ks=ks, progress=progress and st.is_main_process)
-    invalid = m['invalid']
-    if st.num_processes > 1: preds, invalid = gather_object(preds), sum(gather_object([invalid]))
-    preds.sort(key=lambda p: p['sample_id'])
-    m = summarize(preds, num_beams, ks, invalid, catalogue.collisions > 0)
+    m, preds = evaluate_sharded(model, builder, catalogue, rows, num_beams, batch_size, ks, progress=progress)
     if values is not None: m['VHR@10'] = value_hit_rate(preds, values, 10)
     return m, preds
 
@@ -319,7 +310,6 @@ def plot_curves(log_history:list[dict], path=None, title:str=''):
 
 def train_sft(c:SFTConfig) -> dict:
     "Run the SFT/VAFT stage described by `c`; returns `{'valid': ..., 'test': ...}` metrics."
-    from accelerate import PartialState
     from transformers.trainer_utils import get_last_checkpoint
     from minionerec.models import build_tiny, load_base
     from minionerec.sid import load_index
