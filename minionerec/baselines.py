@@ -4,7 +4,7 @@
 
 # %% ../nbs/41_baselines.ipynb #8345d998
 from __future__ import annotations
-import copy, json, math, os, sys, time
+import json, math, os, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Callable, Literal
@@ -32,16 +32,6 @@ def _pad_left(rows:list[list[int]], T:int) -> torch.Tensor:
         if r: out[b, T - len(r):] = torch.tensor(r, dtype=torch.long)
     return out
 
-def _past_items(ds:RecDataset, df) -> list[list[str]]:
-    "Per sample, all items of the user before the target (its history when the sample cannot be located)."
-    out = []
-    for u, h, t in zip(df['user_id'], df['history'], df['target']):
-        seq, h, k = ds.sequences.get(u, []), list(h), None
-        for j in range(len(h), len(seq)):
-            if seq[j] == t and seq[j - len(h):j] == h: k = j; break
-        out.append(seq[:k] if k is not None else h)
-    return out
-
 def encode_split(ds:RecDataset, # a split dataset
                  split:str, # 'train', 'valid' or 'test'
                  max_len:int=20, # T: keep the last `max_len` history items
@@ -53,7 +43,7 @@ def encode_split(ds:RecDataset, # a split dataset
     out = {'history': _pad_left([[ix[i] for i in h] for h in df['history']], max_len),
            'target': torch.tensor([ix[t] for t in df['target']], dtype=torch.long)}
     if past:
-        p = [[ix[i] for i in h] for h in _past_items(ds, df)]
+        p = [[ix[i] for i in h] for h in ds.past_items(split)]
         out['past'] = _pad_left(p, max(1, max((len(x) for x in p), default=1)))
     return out
 
@@ -347,7 +337,7 @@ def plot_history(hist:dict, # from `train_sasrec`
                  path:str|os.PathLike|None=None, # save the figure here
                 ):
     "Training loss and the valid metric per epoch."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     key = f"valid_{hist.get('valid_metric', 'NDCG@10')}"
     ep = hist['epochs']
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.5))
@@ -406,4 +396,4 @@ def main(argv:list[str]|None=None):
 
 # %% ../nbs/41_baselines.ipynb #7db8144e
 #| eval: false
-if __name__ == '__main__': main()
+if __name__ == '__main__' and '__file__' in globals(): main()   # a notebook kernel is `__main__` too, but has no `__file__`

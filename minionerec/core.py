@@ -4,12 +4,12 @@
 
 # %% ../nbs/02_core.ipynb #0b88b3fe
 from __future__ import annotations
-import argparse, dataclasses, json, os, random, tempfile, types, typing
+import argparse, contextlib, dataclasses, json, os, random, tempfile, types, typing
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['repo_root', 'data_root', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'atomic_torch_save',
-           'seed_everything', 'pick_device', 'dist_state', 'dataclass_parser', 'parse_config']
+           'seed_everything', 'pick_device', 'dist_state', 'stage_processes', 'dataclass_parser', 'parse_config']
 
 # %% ../nbs/02_core.ipynb #5ac8f772
 def repo_root() -> Path:
@@ -84,6 +84,14 @@ def dist_state(cpu:bool|None=None):
     import torch
     from accelerate import PartialState
     return PartialState(cpu=(not torch.cuda.is_available()) if cpu is None else cpu)
+
+@contextlib.contextmanager
+def stage_processes():
+    "Context of a stage's `main`: on exit, destroy the process group if the stage formed one (else a rank may abort in teardown)."
+    try: yield
+    finally:
+        import torch.distributed as dist
+        if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
 # %% ../nbs/02_core.ipynb #682ecc6c
 def _arg_kwargs(f:dataclasses.Field, hints:dict) -> dict:

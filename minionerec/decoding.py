@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_decoding.ipynb #b55376f5
 from __future__ import annotations
-import copy, inspect, time
+import copy, inspect, random, time
 from typing import NamedTuple, Sequence
 
 import torch
@@ -39,6 +39,7 @@ class CatalogueTrie:
                 n = kids[n][t]
             item_of[n] = i
             kids[n][self.eos_id] = self.END
+        self.index_of = seen                                              # SID tuple -> catalogue index (independent of the tables)
         self.depth = max(len(s) for s in seqs)                            # longest SID (tokens, without EOS)
         D = self.depth
         alpha = [sorted({s[d] for s in seqs if len(s) > d}) + [self.eos_id] for d in range(D + 1)]
@@ -103,19 +104,14 @@ class CatalogueTrie:
         for j in range(gen.shape[1]): state = self.step(state, gen[:, j], j)   # n ≤ depth + 1 steps, not a loop over rows
         return state
 
-    def lookup(self, gen:torch.Tensor) -> torch.Tensor:
-        "Catalogue index of each row's SID (`gen` = SID tokens, optionally followed by EOS/padding); -1 if none."
-        gen = gen.to(self.table.device)
-        R, n = gen.shape
-        out = torch.full((R,), -1, dtype=torch.long, device=gen.device)
-        if n == 0: return out
-        is_eos = gen == self.eos_id
-        lens = torch.where(is_eos.any(1), is_eos.long().argmax(1), torch.full((R,), n, device=gen.device))
-        for L in lens.unique().tolist():                                  # a few distinct lengths
-            rows = (lens == L).nonzero().squeeze(1)
-            st = self.walk(gen[rows, :L])
-            out[rows] = torch.where(st >= 0, self.item_of[st], -1)  # item_of[END] = item_of[-1] = -1
-        return out
+    def lookup(self, gen:torch.Tensor, # [R, n] generated token ids: a SID, EOS, then anything
+              ) -> torch.Tensor: # [R] catalogue index, -1 where the row is no catalogue SID + EOS
+        "Catalogue index of each row's tokens up to its first EOS, looked up in a dict of the SIDs (not by walking the trie)."
+        out = []
+        for row in gen.tolist():
+            e = row.index(self.eos_id) if self.eos_id in row else -1     # no EOS: the hypothesis never ended
+            out.append(self.index_of.get(tuple(row[:e]), -1) if e >= 0 else -1)
+        return torch.tensor(out, dtype=torch.long, device=gen.device)
 
 # %% ../nbs/40_decoding.ipynb #afe11745
 class TrieLogitsProcessor(LogitsProcessor):
@@ -123,8 +119,11 @@ class TrieLogitsProcessor(LogitsProcessor):
     def __init__(self, trie:CatalogueTrie, # the catalogue
                  prompt_len:int, # length of the (left-padded) prompt batch; generated tokens start here
                  check:bool=True, # raise when a live row has no allowed token (one host sync per step)
+                 banned:torch.Tensor|None=None, # [B, N] bool: items prompt b may not end on (e.g. its history)
+                 rows_per_prompt:int=1, # rows of one prompt (beams or returned sequences; rows are prompt-major)
                 ):
-        self.trie, self.prompt_len, self.check = trie, prompt_len, check
+        self.trie, self.prompt_len, self.check, self.rows_per_prompt = trie, prompt_len, check, rows_per_prompt
+        self.ban = None if banned is None else _ban_table(banned, trie)
         self.steps, self.seconds = 0, 0.0  # instrumentation for benchmarks
     def __call__(self, input_ids:torch.LongTensor, # [R, prompt_len + n]
                  scores:torch.FloatTensor, # [R, V] next-token scores
@@ -137,6 +136,7 @@ class TrieLogitsProcessor(LogitsProcessor):
         ok = tr.table[state, :-1] >= 0                                    # [R, C]
         if self.check and bool(((state >= 0) & ~ok.any(1)).any()):       # one host sync per step
             raise RuntimeError("constrained decoding: a beam inside the catalogue trie has no allowed token (broken trie)")
+        if self.ban is not None: _apply_ban(ok, tr.eos_col[d], self.ban, state, tr, self.rows_per_prompt)
         eos = tr.eos_id
         eos_keep = torch.where((state < 0) | ok[:, tr.eos_col[d]], scores[:, eos], float('-inf'))  # filler beams may only end
         vals = scores.index_select(1, cols).masked_fill(~ok, float('-inf'))   # [R, C]
@@ -145,6 +145,20 @@ class TrieLogitsProcessor(LogitsProcessor):
         out[:, eos] = eos_keep                                            # EOS last: padding columns repeat it
         self.steps += 1; self.seconds += time.perf_counter() - start
         return out
+
+def _ban_table(banned:torch.Tensor, trie:CatalogueTrie) -> torch.Tensor:
+    "[B, N+1] bool: the banned items plus a last, never-banned column that index -1 (no item) reads."
+    if banned.dim() != 2 or banned.shape[1] != len(trie):
+        raise ValueError(f"banned must be [prompts, {len(trie)} items], got {list(banned.shape)}")
+    return torch.nn.functional.pad(banned.bool(), (0, 1)).to(trie.table.device)
+
+def _apply_ban(ok:torch.Tensor, # [R, C] allowed columns, changed in place
+               eos_col:int, ban:torch.Tensor, # [B, N+1] from `_ban_table`
+               state:torch.Tensor, # [R] trie nodes
+               trie:CatalogueTrie, rows_per_prompt:int):
+    "Forbid EOS where it would complete an item banned for the row's prompt."
+    prompt = torch.arange(len(state), device=state.device) // rows_per_prompt
+    ok[:, eos_col] &= ~ban[prompt, trie.item_of[state]]
 
 # %% ../nbs/40_decoding.ipynb #33437707
 def generation_config(trie:CatalogueTrie, num_beams:int, num_return:int|None=None, length_penalty:float=0.0) -> GenerationConfig:
@@ -167,21 +181,33 @@ def constrained_beam_search(model, # a causal LM
                             attention_mask:torch.Tensor, # [B, P]
                             trie:CatalogueTrie, # the catalogue
                             num_beams:int=10, # beams = items returned per prompt
-                            length_penalty:float=0.0,
-                            processor:LogitsProcessor|None=None, # HF engine: default a `TrieLogitsProcessor`; `False`: unconstrained
+                            length_penalty:float=0.0, # 'hf' engine only
+                            processor:LogitsProcessor|None|bool=None, # None: the trie constraint; False: unconstrained; 'hf': any processor
                             engine:str='fast', # 'fast': `trie_beam_search` (prompt encoded once); 'hf': `model.generate`
+                            banned:torch.Tensor|None=None, # [B, N] bool: items a prompt may not return (e.g. its history)
                            ) -> BeamResult:
-    "Top-`num_beams` catalogue items per prompt by constrained beam search, best first."
-    if engine == 'fast' and processor is None and length_penalty == 0.0:
-        return trie_beam_search(model, input_ids, attention_mask, trie, num_beams)
+    "Top-`num_beams` catalogue items per prompt by constrained beam search, best first; both engines give the same result."
+    if engine not in ('fast', 'hf'): raise ValueError(f"engine {engine!r}: use 'fast' or 'hf'")
+    if engine == 'fast':
+        if length_penalty != 0.0: raise ValueError("engine='fast' ranks by the plain sum of log-probabilities; use engine='hf' for a length_penalty")
+        if processor not in (None, False): raise ValueError("engine='fast' takes no custom logits processor; use engine='hf'")
+        return trie_beam_search(model, input_ids, attention_mask, trie, num_beams, banned=banned, constrained=processor is None)
     B, P = input_ids.shape
-    proc = TrieLogitsProcessor(trie, P) if processor is None else processor
+    if processor is None: proc = TrieLogitsProcessor(trie, P, banned=banned, rows_per_prompt=num_beams)
+    elif banned is not None: raise ValueError("banned items need the trie constraint (processor=None)")
+    else: proc = processor
     if isinstance(proc, TrieLogitsProcessor): proc.prompt_len = P
     out = model.generate(input_ids=input_ids, attention_mask=attention_mask,
                          logits_processor=LogitsProcessorList([proc] if proc is not False else []),
                          generation_config=generation_config(trie, num_beams, length_penalty=length_penalty))
-    items = trie.lookup(out.sequences[:, P:]).view(B, num_beams)
-    scores = out.sequences_scores.view(B, num_beams).float()
+    return _beam_result(trie, out.sequences[:, P:].reshape(B, num_beams, -1), out.sequences_scores.view(B, num_beams).float())
+
+def _beam_result(trie:CatalogueTrie, seqs:torch.Tensor, # [B, nb, n] the decoded tokens of each hypothesis
+                 scores:torch.Tensor, # [B, nb] their scores
+                ) -> BeamResult:
+    "Items looked up from the decoded tokens; `invalid` counts real-scored hypotheses that are no catalogue SID."
+    B, nb = scores.shape
+    items = trie.lookup(seqs.reshape(B * nb, -1)).view(B, nb).to(scores.device)
     invalid = int(((items < 0) & torch.isfinite(scores) & (scores > -1e8)).sum())
     return BeamResult(*finalize_beams(items, scores), invalid)
 
@@ -204,51 +230,64 @@ def finalize_beams(items:torch.Tensor, scores:torch.Tensor) -> tuple[torch.Tenso
 def trie_beam_search(model, # a causal LM
                      input_ids:torch.Tensor, # [B, P] left-padded prompts
                      attention_mask:torch.Tensor, # [B, P]
-                     trie:CatalogueTrie, # the catalogue (on the model's device)
+                     trie:CatalogueTrie, # the catalogue (moved to the model's device)
                      num_beams:int=10, # beams = items returned per prompt
+                     banned:torch.Tensor|None=None, # [B, N] bool: items a prompt may not return
+                     constrained:bool=True, # False: any token may follow (to measure invalid outputs)
                     ) -> BeamResult:
-    "Constrained beam search with one prompt pass and the KV cache shared by the beams (length_penalty 0)."
+    "HF beam search (length_penalty 0) over the trie, with one prompt pass and the KV cache shared by the beams."
     B, P = input_ids.shape
     dev, nb, kw = input_ids.device, num_beams, _cache_kw(model)
     if trie.table.device != dev: trie.to(dev)
+    D, ninf = trie.depth, float('-inf')
+    ban = None if banned is None else _ban_table(banned, trie)
     pos = (attention_mask.long().cumsum(1) - 1).clamp_min(0)             # left padding: positions count real tokens, as generate does
     o = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=pos, use_cache=True)
-    logp = o.logits[:, -1].float().log_softmax(-1)                        # [B, V]
+    logp = o.logits[:, -1].float().log_softmax(-1).repeat_interleave(nb, 0)   # [B*nb, V]
     cache = _out_cache(o); cache.batch_repeat_interleave(nb)
     pos0 = attention_mask.long().sum(1).repeat_interleave(nb)             # [B*nb] next position of each beam
     mask = attention_mask.repeat_interleave(nb, 0)                        # [B*nb, P]
-    state = torch.zeros(B * nb, dtype=torch.long, device=dev)             # trie node of each beam (-1: no beam)
-    state.view(B, nb)[:, 1:] = -1                                         # start: one live beam per prompt
-    score = torch.zeros(B * nb, device=dev)
-    score.view(B, nb)[:, 1:] = float('-inf')
-    logp = logp.repeat_interleave(nb, 0)                                  # [B*nb, V]
-    item = torch.full((B * nb,), -1, dtype=torch.long, device=dev)     # catalogue index once a beam has ended
+    state = torch.zeros(B * nb, dtype=torch.long, device=dev)             # trie node of each running beam (-1: none)
+    score = torch.full((B, nb), ninf, device=dev); score[:, 0] = 0        # start: one live beam per prompt
+    score = score.view(-1)
+    gen = torch.empty(B * nb, 0, dtype=torch.long, device=dev)           # tokens of each running beam
+    pool = torch.full((B, nb), ninf, device=dev)                         # finished hypotheses: scores...
+    pool_tok = torch.full((B, nb, D + 1), trie.pad_id, dtype=torch.long, device=dev)   # ... and tokens
+    open_ = torch.ones(B, dtype=torch.bool, device=dev)                  # may a prompt still gain a hypothesis?
     rows = torch.arange(B, device=dev).unsqueeze(1)
-    for d in range(trie.depth + 1):
-        cols = trie.cols[d]                                               # [C]
-        C = len(cols)
-        ok = trie.table[state, :-1] >= 0                                  # [B*nb, C]
-        step = logp.index_select(1, cols).masked_fill(~ok, float('-inf'))
-        ended = state == trie.END                                         # finished beams: EOS again, free
-        only_eos = torch.where(torch.arange(C, device=dev) == trie.eos_col[d], 0.0, float('-inf'))
-        step = torch.where(ended.unsqueeze(1), only_eos.expand_as(step), step)
-        cand = (score.unsqueeze(1) + step).view(B, nb * C)               # [B, nb*C]
-        top, idx = cand.topk(nb, dim=1)                                   # [B, nb]
-        src = (rows * nb + idx // C).view(-1)                             # beam each continuation comes from
-        col = (idx % C).view(-1)
-        tok, prev = cols[col], state[src]
-        state = trie.table[prev, col].long()
-        state = torch.where(torch.isfinite(top.view(-1)), state, torch.full_like(state, -1))
-        item = item[src]
-        item = torch.where((state == trie.END) & (prev != trie.END), trie.item_of[prev], item)   # the SID just completed
-        score = top.view(-1)
-        if d == trie.depth or bool((state == trie.END).logical_or(state < 0).all()): break
-        cache.reorder_cache(src)
-        mask = torch.cat([mask[src], torch.ones(B * nb, 1, dtype=mask.dtype, device=dev)], 1)
-        out = model(input_ids=tok.unsqueeze(1), attention_mask=mask, position_ids=(pos0 + d).unsqueeze(1), use_cache=True, **{kw: cache})
+    for d in range(D + 1):
+        if constrained:
+            cols, ec = trie.cols[d], trie.eos_col[d]                      # [C] this depth's alphabet, EOS's column
+            ok = trie.table[state, :-1] >= 0                              # [B*nb, C]
+            if ban is not None: _apply_ban(ok, ec, ban, state, trie, nb)
+            step = logp.index_select(1, cols).masked_fill_(~ok, ninf)
+        else: cols, ec, step = None, trie.eos_id, logp
+        C = step.shape[1]
+        top, idx = (score.unsqueeze(1) + step).view(B, nb * C).topk(min(2 * nb, nb * C), dim=1)   # [B, K]
+        src, col = rows * nb + idx // C, idx % C                          # the beam each candidate extends, its column
+        tok = cols[col] if constrained else col
+        ends = (col == ec) | (d == D)                                     # EOS, or the length limit
+        seq = torch.cat([gen[src.view(-1)], tok.view(-1, 1)], 1).view(B, -1, d + 1)
+        # 2. ended candidates among the best nb enter the pool, which keeps the best nb
+        fin = top.masked_fill(~ends | ~open_.unsqueeze(1), ninf); fin[:, nb:] = ninf
+        pool, j = torch.cat([pool, fin], 1).topk(nb, dim=1)
+        seq = torch.nn.functional.pad(seq, (0, D - d), value=trie.pad_id)
+        pool_tok = torch.cat([pool_tok, seq], 1).gather(1, j.unsqueeze(2).expand(-1, -1, D + 1))
+        if d == D: break
+        # 3. the best nb candidates that did not end run on
+        run, j = top.masked_fill(ends, ninf).topk(nb, dim=1)              # [B, nb]
+        sel, score = src.gather(1, j).view(-1), run.view(-1)
+        nxt = tok.gather(1, j).view(-1)
+        if constrained: state = trie.table[state[sel], col.gather(1, j).view(-1)].long().masked_fill_(~torch.isfinite(score), -1)
+        gen = torch.cat([gen[sel], nxt.unsqueeze(1)], 1)
+        # 4. HF's stopping rule: a full pool whose worst beats every running beam is final
+        open_ &= ~(torch.isfinite(pool).all(1) & (run[:, 0] <= pool[:, -1]))
+        if not bool((open_ & torch.isfinite(run[:, 0])).any()): break
+        cache.reorder_cache(sel)
+        mask = torch.cat([mask[sel], torch.ones(B * nb, 1, dtype=mask.dtype, device=dev)], 1)
+        out = model(input_ids=nxt.unsqueeze(1), attention_mask=mask, position_ids=(pos0 + d).unsqueeze(1), use_cache=True, **{kw: cache})
         cache, logp = _out_cache(out), out.logits[:, -1].float().log_softmax(-1)
-    item = torch.where(state == trie.END, item, torch.full_like(item, -1))
-    return BeamResult(*finalize_beams(item.view(B, nb), score.view(B, nb)), 0)
+    return _beam_result(trie, pool_tok, pool)
 
 # %% ../nbs/40_decoding.ipynb #e7b55ef6
 def _cache_kw(model) -> str:

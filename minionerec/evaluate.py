@@ -4,7 +4,7 @@
 
 # %% ../nbs/42_evaluate.ipynb #54869523
 from __future__ import annotations
-import json, os, sys, time
+import json, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -13,10 +13,13 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .core import dist_state, atomic_write_json, atomic_write_text, parse_config, seed_everything
+from .core import dist_state, stage_processes, atomic_write_text, parse_config
 from .decoding import CatalogueTrie, constrained_beam_search, score_catalogue
 from .metrics import metrics_from_ranks, metrics_table, ranks_from_lists, write_metrics
 from .prompts import PromptBuilder, prompt_settings
+from .data import load_dataset
+from .models import load_base
+from .sid import load_index
 
 # %% auto #0
 __all__ = ['EVAL_KS', 'Catalogue', 'recommend', 'evaluate_generative', 'summarize', 'add_exact_ranks', 'evaluate_sharded',
@@ -48,6 +51,17 @@ class Catalogue:
         tsids = [''.join(self.index[t]) for t in targets]
         return ranks_from_lists(item_lists, list(targets)), ranks_from_lists(sid_lists, tsids)
 
+    def banned(self, excluded:Sequence[Sequence[str]], # per sample: item ids it may not be recommended
+              ) -> torch.Tensor: # [B, S] bool over the trie's SIDs
+        "A SID is banned for a sample when every item behind it is excluded."
+        pos = {s: j for j, s in enumerate(self.sids)}
+        out = torch.zeros(len(excluded), len(self.sids), dtype=torch.bool)
+        for b, ex in enumerate(excluded):
+            ex = set(map(str, ex))
+            for j in {pos[''.join(self.index[i])] for i in ex if i in self.index}:
+                out[b, j] = all(i in ex for i in self.items_of[j])
+        return out
+
 # %% ../nbs/42_evaluate.ipynb #fe16ad96
 @torch.no_grad()
 def recommend(model, # a causal LM with the SID tokens
@@ -55,15 +69,17 @@ def recommend(model, # a causal LM with the SID tokens
               catalogue:Catalogue,
               histories:Sequence[Sequence[str]], # per sample: item ids, oldest first
               num_beams:int=50, batch_size:int=8, task:str='seq_sid', progress:bool=True,
+              excluded:Sequence[Sequence[str]]|None=None, # per sample: items never to recommend (e.g. all earlier items)
              ) -> tuple[list[list[int]], list[list[float]], int]: # trie indices, scores, invalid outputs
-    "Top-`num_beams` catalogue SIDs per history by constrained beam search."
+    "Top-`num_beams` catalogue SIDs per history by constrained beam search (excluded items are banned inside the search)."
     tok, dev = builder.tokenizer, next(model.parameters()).device
     was = model.training; model.eval()
     preds, scores, invalid = [], [], 0
     for s in tqdm(range(0, len(histories), batch_size), desc='decode', disable=not progress, mininterval=2):
         prompts = [builder.prompt(task, h) for h in histories[s:s + batch_size]]
         enc = tok(prompts, return_tensors='pt', padding=True, add_special_tokens=False).to(dev)
-        r = constrained_beam_search(model, enc['input_ids'], enc['attention_mask'], catalogue.trie, num_beams)
+        ban = catalogue.banned(excluded[s:s + batch_size]).to(dev) if excluded is not None else None
+        r = constrained_beam_search(model, enc['input_ids'], enc['attention_mask'], catalogue.trie, num_beams, banned=ban)
         preds += r.items.tolist(); scores += r.scores.tolist(); invalid += r.invalid
     model.train(was)
     return preds, scores, invalid
@@ -72,18 +88,20 @@ def evaluate_generative(model, builder:PromptBuilder, catalogue:Catalogue,
                         samples, # DataFrame (or list of dicts) with sample_id, user_id, history, target
                         num_beams:int=50, batch_size:int=8, ks:Sequence[int]=EVAL_KS, task:str='seq_sid',
                         progress:bool=True, exact:bool=False, # also rank by exact scoring of the whole catalogue
+                        exclude_history:bool=False, # never recommend an earlier item of the user (`past`, else `history`) but the target
                        ) -> tuple[dict, list[dict]]:
     "Metrics (item level, SID level when SIDs collide, invalid count) and per-sample predictions."
     rows = samples.to_dict('records') if hasattr(samples, 'to_dict') else list(samples)
     t0 = time.time()
-    preds, scores, invalid = recommend(model, builder, catalogue, [r['history'] for r in rows], num_beams, batch_size, task, progress)
+    excl = [[i for i in r.get('past', r['history']) if i != r['target']] for r in rows] if exclude_history else None
+    preds, scores, invalid = recommend(model, builder, catalogue, [r['history'] for r in rows], num_beams, batch_size, task, progress, excl)
     item_r, sid_r = catalogue.ranks(preds, [r['target'] for r in rows])
     rank = lambda x: None if not np.isfinite(x) else int(x)
     out = [dict(sample_id=int(r.get('sample_id', i)), user_id=r.get('user_id'), target=r['target'],
                 rank=rank(item_r[i]), sid_rank=rank(sid_r[i]),
                 pred_sids=[catalogue.sids[j] for j in p if j >= 0], scores=[round(x, 4) for x, j in zip(sc, p) if j >= 0])
            for i, (r, p, sc) in enumerate(zip(rows, preds, scores))]
-    if exact: add_exact_ranks(model, builder, catalogue, rows, out, task, batch_size)
+    if exact: add_exact_ranks(model, builder, catalogue, rows, out, task, batch_size, excluded=excl)
     return summarize(out, num_beams, ks, invalid, catalogue.collisions > 0) | {'seconds': round(time.time() - t0, 2)}, out
 
 def summarize(preds:list[dict], num_beams:int, ks:Sequence[int]=EVAL_KS, invalid:int=0, sid_level:bool=False) -> dict:
@@ -98,7 +116,7 @@ def summarize(preds:list[dict], num_beams:int, ks:Sequence[int]=EVAL_KS, invalid
     return m | dict(invalid=int(invalid), n=len(preds), beams=num_beams)
 
 @torch.no_grad()
-def add_exact_ranks(model, builder, catalogue, rows, preds, task='seq_sid', batch_size=8, top:int=50):
+def add_exact_ranks(model, builder, catalogue, rows, preds, task='seq_sid', batch_size=8, top:int=50, excluded=None):
     "Add `exact_rank` (every SID scored exactly) and `beam_recall` (share of the exact top-10 that beam search found)."
     tok, dev = builder.tokenizer, next(model.parameters()).device
     sid_pos = {s: j for j, s in enumerate(catalogue.sids)}
@@ -106,6 +124,7 @@ def add_exact_ranks(model, builder, catalogue, rows, preds, task='seq_sid', batc
         chunk = rows[s:s + batch_size]
         enc = tok([builder.prompt(task, r['history']) for r in chunk], return_tensors='pt', padding=True, add_special_tokens=False).to(dev)
         sc = score_catalogue(model, enc['input_ids'], enc['attention_mask'], catalogue.trie)   # [b, S]
+        if excluded is not None: sc.masked_fill_(catalogue.banned(excluded[s:s + batch_size]).to(sc.device), float('-inf'))
         order = sc.argsort(dim=1, descending=True)[:, :top].tolist()
         ranks = catalogue.ranks(order, [r['target'] for r in chunk])[0]
         for p, o, rk in zip(preds[s:s + batch_size], order, ranks):
@@ -118,6 +137,7 @@ def evaluate_sharded(model, builder:PromptBuilder, catalogue:Catalogue,
                      num_beams:int=50, batch_size:int=8, ks:Sequence[int]=EVAL_KS, task:str='seq_sid',
                      exact:bool=False, progress:bool=True,
                      state=None, # accelerate state (default: `dist_state()`)
+                     exclude_history:bool=False, # ban each sample's earlier items (`past`, else `history`) but its target
                     ) -> tuple[dict, list[dict]]:
     "`evaluate_generative` with the rows split across processes; predictions gathered in sample order, metrics on every process."
     from accelerate.utils import gather_object
@@ -125,7 +145,7 @@ def evaluate_sharded(model, builder:PromptBuilder, catalogue:Catalogue,
     rows = [dict(r, sample_id=r.get('sample_id', i)) for i, r in enumerate(rows)]
     with st.split_between_processes(rows) as mine:
         m, preds = evaluate_generative(model, builder, catalogue, mine, num_beams, batch_size, ks, task=task, exact=exact,
-                                       progress=progress and st.is_main_process)
+                                       progress=progress and st.is_main_process, exclude_history=exclude_history)
     invalid = m['invalid']
     if st.num_processes > 1: preds, invalid = gather_object(preds), sum(gather_object([invalid]))
     preds.sort(key=lambda p: p['sample_id'])
@@ -148,14 +168,12 @@ class EvalConfig:
     exact: bool = field(default=False, metadata={'help': "also rank by exact scoring and report beam search's recall"})
     max_history: int|None = field(default=None, metadata={'help': "history items shown in a prompt (default: the model's prompt.json)"})
     chat_template: bool|None = field(default=None, metadata={'help': "chat template on/off (default: the model's prompt.json)"})
+    exclude_history: bool = field(default=False, metadata={'help': "never recommend an item the user had before the target (banned in the search)"})
     device: str = field(default='auto', metadata={'help': 'auto | cpu | cuda (ignored under accelerate)'})
     progress: bool = field(default=True, metadata={'help': 'progress bars'})
 
 def run_eval(c:EvalConfig) -> dict:
     "Load model, data and SIDs, evaluate (split across processes under accelerate), write the outputs."
-    from minionerec.data import load_dataset
-    from minionerec.models import load_base
-    from minionerec.sid import load_index
     for f in ('model', 'data', 'sid', 'out'):
         if not getattr(c, f): raise ValueError(f"--{f} is required")
     state = dist_state(cpu=True if c.device == 'cpu' else None)
@@ -167,19 +185,23 @@ def run_eval(c:EvalConfig) -> dict:
     cat = Catalogue(index, tok)
     pb = PromptBuilder(index, ds.item_titles(), tokenizer=tok, **prompt_settings(c.model, c.max_history, c.chat_template))
     rows = ds.splits[c.split].to_dict('records')[:c.limit]
-    m, preds = evaluate_sharded(model, pb, cat, rows, c.beams, c.batch_size, EVAL_KS, c.task, c.exact, c.progress, state)
+    if c.exclude_history:
+        for r, past in zip(rows, ds.past_items(c.split)): r['past'] = past
+    m, preds = evaluate_sharded(model, pb, cat, rows, c.beams, c.batch_size, EVAL_KS, c.task, c.exact, c.progress, state,
+                                exclude_history=c.exclude_history)
     if not state.is_main_process: return {}
-    m |= {'split': c.split, 'processes': state.num_processes}
-    name = c.name or Path(c.model).name
+    m |= {'split': c.split, 'processes': state.num_processes, 'exclude_history': c.exclude_history}
+    suffix = '_exclude_history' if c.exclude_history else ''           # as baselines names `sasrec_exclude_history`
+    name = (c.name or Path(c.model).name) + suffix
     write_metrics(c.out, {name: m})
-    atomic_write_text(Path(c.out)/'predictions.jsonl', ''.join(json.dumps(p) + '\n' for p in preds))
+    atomic_write_text(Path(c.out)/f'predictions{suffix}.jsonl', ''.join(json.dumps(p) + '\n' for p in preds))
     print(metrics_table({name: m}, cols=('HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid')))
     return m
 
 def main(argv:list[str]|None=None):
     "Entry point of `python -m minionerec.evaluate`."
-    return run_eval(parse_config(EvalConfig, argv, prog='python -m minionerec.evaluate'))
+    with stage_processes(): return run_eval(parse_config(EvalConfig, argv, prog='python -m minionerec.evaluate'))
 
 # %% ../nbs/42_evaluate.ipynb #a197fde5
 #| eval: false
-if __name__ == '__main__': main()
+if __name__ == '__main__' and '__file__' in globals(): main()   # a notebook kernel is `__main__` too, but has no `__file__`

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_metrics.ipynb #11d9586f
 from __future__ import annotations
-import json, os, tempfile
+import json, os
 from pathlib import Path
 from typing import Iterable, Sequence
 import numpy as np

@@ -4,14 +4,16 @@
 
 # %% ../nbs/21_models.ipynb #e2cd0711
 from __future__ import annotations
-import os
-from pathlib import Path
+import os, time
 from typing import Iterable, Sequence
 
 import torch
+import torch.nn.functional as F
+from transformers import TrainerCallback
 
 # %% auto #0
-__all__ = ['PAD', 'BOS', 'EOS', 'train_tokenizer', 'add_sid_tokens', 'tiny_config', 'build_tiny', 'load_tokenizer', 'load_base']
+__all__ = ['PAD', 'BOS', 'EOS', 'train_tokenizer', 'add_sid_tokens', 'tiny_config', 'build_tiny', 'load_tokenizer', 'load_base',
+           'add_dropout', 'TimeLimit']
 
 # %% ../nbs/21_models.ipynb #2ae3d1b5
 PAD, BOS, EOS = '<|endoftext|>', '<|im_start|>', '<|im_end|>'
@@ -92,3 +94,29 @@ def load_base(name_or_path:str|os.PathLike, # HF hub name or local folder
                     emb.weight[old:] = emb.weight[:old].mean(0, keepdim=True)
     model.config.pad_token_id, model.config.eos_token_id = tok.pad_token_id, tok.eos_token_id
     return model, tok
+
+# %% ../nbs/21_models.ipynb #377ba103
+def add_dropout(model, # a decoder-only HF causal LM with `model.model.layers[i].self_attn / .mlp` (Llama, Qwen, Mistral…)
+                p:float, # dropout probability (0: nothing is added)
+               ) -> list:
+    "Embedding, residual-branch and attention dropout (training mode only) by forward hooks; returns the hook handles."
+    if p <= 0: return []
+    layers = getattr(getattr(model, 'model', None), 'layers', None)
+    if layers is None or not all(hasattr(l, 'self_attn') and hasattr(l, 'mlp') for l in layers):
+        raise ValueError(f"add_dropout: {type(model).__name__} has no model.layers[i].self_attn / .mlp")
+    def drop(mod, inp, out):
+        if isinstance(out, tuple): return (F.dropout(out[0], p, mod.training),) + tuple(out[1:])
+        return F.dropout(out, p, mod.training)
+    hooks = [model.get_input_embeddings().register_forward_hook(drop)]
+    for l in layers:
+        hooks += [l.self_attn.register_forward_hook(drop), l.mlp.register_forward_hook(drop)]
+        if hasattr(l.self_attn, 'attention_dropout'): l.self_attn.attention_dropout = p
+    return hooks
+
+# %% ../nbs/21_models.ipynb #40c0ebdc
+class TimeLimit(TrainerCallback):
+    "Stop a `Trainer` at the end of the first optimizer step after `minutes` of training."
+    def __init__(self, minutes:float): self.limit, self.t0 = minutes * 60, None
+    def on_train_begin(self, args, state, control, **kw): self.t0 = time.time()
+    def on_step_end(self, args, state, control, **kw):
+        if self.t0 is not None and time.time() - self.t0 > self.limit: control.should_training_stop = True

@@ -170,4 +170,4 @@ def main(argv:list[str]|None=None):
 
 # %% ../nbs/50_pipeline.ipynb #4e2193ac
 #| eval: false
-if __name__ == '__main__': main()
+if __name__ == '__main__' and '__file__' in globals(): main()   # a notebook kernel is `__main__` too, but has no `__file__`

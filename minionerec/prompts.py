@@ -5,14 +5,14 @@
 # %% ../nbs/22_prompts.ipynb #ae9b16ac
 from __future__ import annotations
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 from .core import atomic_write_json
 
 # %% auto #0
-__all__ = ['TASKS', 'SEQ_TASKS', 'SID_OUT', 'PLAIN', 'PROMPT_FILE', 'PROMPT_DEFAULTS', 'PromptBuilder', 'save_prompt_settings',
-           'prompt_settings']
+__all__ = ['TASKS', 'SEQ_TASKS', 'SID_OUT', 'PLAIN', 'STYLES', 'PROMPT_FILE', 'PROMPT_DEFAULTS', 'PromptBuilder',
+           'save_prompt_settings', 'prompt_settings']
 
 # %% ../nbs/22_prompts.ipynb #af8838e1
 TASKS = ('seq_sid', 'title2sid', 'sid2title', 'seq_sid2title', 'seq_title', 'seq_title2sid')
@@ -28,6 +28,7 @@ _INSTR = {
     'sid2title': "What is the title of the item {sid}?",
 }
 PLAIN = "### Instruction:\n{instruction}\n\n### Response:\n"
+STYLES = ('text', 'compact')
 
 # %% ../nbs/22_prompts.ipynb #2e621637
 @dataclass
@@ -38,6 +39,10 @@ class PromptBuilder:
     max_history:int = 20 # keep the last `max_history` items of a history
     tokenizer:object = None # with a chat template, prompts are rendered as a user turn
     use_chat_template:bool = True # set False to force the plain template
+    style:str = 'text' # 'text': instructions in words; 'compact': only SIDs (and titles), each item closed by EOS
+
+    def __post_init__(self):
+        if self.style not in STYLES: raise ValueError(f"prompt style {self.style!r}; one of {STYLES}")
 
     def sid(self, item) -> str:
         "An item's SID as text: `<a_1><b_2><c_3>`."
@@ -68,7 +73,24 @@ class PromptBuilder:
 
     def prompt(self, task:str, history:Sequence=(), item=None) -> str:
         "The prompt of one sample (what the model sees before it answers)."
+        if self.style == 'compact': return self.compact(task, history, item)
         return self.render(self.instruction(task, history, item))
+
+    @property
+    def sep(self) -> str:
+        "The compact style's item terminator: the tokenizer's EOS, the same token that ends every answer."
+        if self.tokenizer is None: raise ValueError("the compact prompt style needs the builder's tokenizer (its EOS closes each item)")
+        return self.tokenizer.eos_token
+
+    def compact(self, task:str, history:Sequence=(), item=None) -> str:
+        "Compact prompt: `sid EOS` per history item (`seq_sid`), `title EOS` (`title2sid`) or `sid EOS` (`sid2title`)."
+        if task not in ('seq_sid', 'title2sid', 'sid2title'):
+            raise ValueError(f"task {task!r} has no compact form; use style='text' (compact: seq_sid, title2sid, sid2title)")
+        if task == 'title2sid': return self.title(item) + self.sep
+        if task == 'sid2title': return self.sid(item) + self.sep
+        h = list(history)[-self.max_history:] if self.max_history else list(history)
+        if not h: raise ValueError(f"task {task!r} needs a non-empty history")
+        return ''.join(self.sid(i) + self.sep for i in h)
 
     def completion(self, task:str, item) -> str:
         "The answer text (without EOS): the item's SID or title."
@@ -87,23 +109,36 @@ class PromptBuilder:
         if max_length and len(p) + len(c) > max_length: p = p[len(p) + len(c) - max_length:]  # keep the recent end
         return {'input_ids': p + c, 'completion_mask': [0] * len(p) + [1] * len(c)}
 
+    def encode_sequence(self, items:Sequence, # one user's items, oldest first (at most max_history + 1)
+                       ) -> dict:
+        "A whole sequence in the compact style, `sid EOS` per item; `target` gives each token's item index (−1: not scored)."
+        if self.style != 'compact': raise ValueError("whole-sequence samples need style='compact'")
+        tk = self.tokenizer
+        if tk is None: raise ValueError("encode_sequence needs the builder's tokenizer")
+        ids, target = [], []
+        for j, it in enumerate(items):
+            x = tk.convert_tokens_to_ids(list(self.sids[it])) + [tk.eos_token_id]
+            ids += x; target += [j if j > 0 else -1] * len(x)       # the first item has no history: not predicted
+        return {'input_ids': ids, 'completion_mask': [int(t >= 0) for t in target], 'target': target}
+
 # %% ../nbs/22_prompts.ipynb #a78b3472
 PROMPT_FILE = 'prompt.json'
-PROMPT_DEFAULTS = {'max_history': 20, 'use_chat_template': True}
+PROMPT_DEFAULTS = {'max_history': 20, 'use_chat_template': True, 'style': 'text'}
 
 def save_prompt_settings(folder, builder:PromptBuilder):
-    "Write the builder's text settings (`max_history`, `use_chat_template`) to `folder/prompt.json`, beside the model."
+    "Write the builder's text settings (`max_history`, `use_chat_template`, `style`) to `folder/prompt.json`, beside the model."
     atomic_write_json(Path(folder)/PROMPT_FILE, {k: getattr(builder, k) for k in PROMPT_DEFAULTS})
 
 def prompt_settings(model_dir, # model folder (or hub name: no prompt.json, defaults)
                     max_history:int|None=None, # None: the saved value
                     use_chat_template:bool|None=None, # None: the saved value
+                    style:str|None=None, # None: the saved value
                    ) -> dict:
     "The prompt settings `model_dir` was trained with; an explicit value must agree with `prompt.json`."
     p = Path(model_dir)/PROMPT_FILE
     try: saved = json.loads(p.read_text()) if p.is_file() else {}
     except json.JSONDecodeError as e: raise ValueError(f"{p}: not valid JSON ({e})") from None
-    asked = {'max_history': max_history, 'use_chat_template': use_chat_template}
+    asked = {'max_history': max_history, 'use_chat_template': use_chat_template, 'style': style}
     for k, v in asked.items():
         if v is not None and k in saved and saved[k] != v:
             raise ValueError(f"{p}: the model was trained with {k}={saved[k]!r} but {k}={v!r} was asked for; "

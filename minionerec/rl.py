@@ -14,7 +14,7 @@ import torch
 from transformers import GenerationConfig, LogitsProcessorList, TrainerCallback
 from trl import GRPOTrainer
 
-from .core import dist_state, atomic_write_json, atomic_write_text, parse_config, seed_everything
+from .core import dist_state, stage_processes, atomic_write_json, atomic_write_text, parse_config, seed_everything
 from .decoding import CatalogueTrie, TrieLogitsProcessor, constrained_beam_search
 from .evaluate import Catalogue, evaluate_generative
 from .prompts import PromptBuilder, prompt_settings, save_prompt_settings
@@ -460,8 +460,8 @@ def run_rl(c:RLConfig) -> dict:
 
 def main(argv:list[str]|None=None):
     "Entry point of `python -m minionerec.rl`."
-    return run_rl(parse_config(RLConfig, argv, prog='python -m minionerec.rl'))
+    with stage_processes(): return run_rl(parse_config(RLConfig, argv, prog='python -m minionerec.rl'))
 
 # %% ../nbs/30_rl.ipynb #1e98bcae
 #| eval: false
-if __name__ == '__main__': main()
+if __name__ == '__main__' and '__file__' in globals(): main()   # a notebook kernel is `__main__` too, but has no `__file__`

@@ -4,26 +4,32 @@
 
 # %% ../nbs/20_sft.ipynb #c47573d2
 from __future__ import annotations
-import dataclasses, hashlib, json, math, os, sys, time
+import hashlib, json, math, os, sys, time
 from collections import Counter
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Literal, Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
 
-from .core import dist_state, atomic_write_json, parse_config, seed_everything
+from .core import dist_state, stage_processes, atomic_write_json, parse_config, seed_everything
 from .evaluate import EVAL_KS, Catalogue, evaluate_sharded
 from .metrics import metrics_table, write_metrics
 from .prompts import SEQ_TASKS, TASKS, PromptBuilder, save_prompt_settings
+from .models import TimeLimit, add_dropout, build_tiny, load_base
+from .data import load_dataset
+from .sid import load_index
 
 # %% auto #0
-__all__ = ['parse_tasks', 'build_samples', 'SFTDataset', 'SFTCollator', 'tokenizer_texts', 'sequence_ce', 'weighted_loss',
-           'item_values', 'normalize_values', 'vaft_weight', 'value_hit_rate', 'sid_token_ids', 'freeze_to_sid_rows',
-           'evaluate_samples', 'RecTrainer', 'make_trainer', 'SFTConfig', 'plot_curves', 'train_sft', 'main']
+__all__ = ['parse_tasks', 'build_samples', 'train_sequences', 'windows', 'SFTDataset', 'SFTCollator', 'tokenizer_texts',
+           'token_ce', 'weighted_loss', 'item_values', 'normalize_values', 'vaft_weight', 'value_hit_rate',
+           'sid_token_ids', 'freeze_to_sid_rows', 'evaluate_samples', 'RecTrainer', 'make_trainer', 'SFTConfig',
+           'plot_curves', 'train_sft', 'main']
 
 # %% ../nbs/20_sft.ipynb #30ad080e
 def parse_tasks(specs:Sequence[str]|str, # task names, each optionally `task:ratio`, e.g. `seq_sid title2sid:0.5`
@@ -52,74 +58,114 @@ def build_samples(splits:dict, # the dataset's splits (`RecDataset.splits`); seq
                   weights:dict|None=None, # item id -> sample weight of a sequence sample with that target (VAFT); default 1
                   seed:int=0, # for the fractional part of a ratio
                   titles:dict|None=None, # item id -> title: alignment items without a title are skipped
+                  whole_sequences:int=0, # > 0: `seq_sid` as windows of at most this many items of each user's train sequence
                  ) -> list[dict]:
-    "Training samples `{task, item, history, weight}` of every enabled task, mixed by ratio."
+    "Training samples `{task, item, history, weight}` (or `{task, items, weights}` windows) of every enabled task, mixed by ratio."
     rng, out = np.random.default_rng(seed), []
     train = splits['train']
     seq = [(list(h), str(t)) for h, t in zip(train['history'], train['target']) if len(h)]
     items = [i for i in index if titles is None or i in titles]
+    w = (lambda i: float(weights.get(i, 1.0))) if weights else (lambda i: 1.0)
     for task, ratio in tasks.items():
-        if task in SEQ_TASKS: rows = [dict(task=task, item=t, history=h, weight=float(weights.get(t, 1.0)) if weights else 1.0) for h, t in seq]
+        if task == 'seq_sid' and whole_sequences:
+            rows = [dict(task=task, items=win, weights=[w(i) for i in win])
+                    for s in train_sequences(train).values() for win in windows(s, whole_sequences)]
+        elif task in SEQ_TASKS: rows = [dict(task=task, item=t, history=h, weight=w(t)) for h, t in seq]
         else: rows = [dict(task=task, item=i, history=[], weight=1.0) for i in items]
         out += _mix(rows, ratio, rng)
     return out
 
+def train_sequences(train:pd.DataFrame, # the train split: user_id, history, target (samples of a user in order)
+                   ) -> dict[str, list[str]]: # user -> the items the train split shows, oldest first
+    "Each user's train sequence rebuilt from the train samples: the first history, then every target in order."
+    out = {}
+    for u, h, t in zip(train['user_id'], train['history'], train['target']):
+        u, h, t = str(u), [str(x) for x in h], str(t)
+        if u not in out: out[u] = h + [t]; continue
+        s = out[u]
+        if not h or s[-len(h):] != h:
+            raise ValueError(f"train split: user {u!r}: the sample {h} -> {t!r} does not continue the user's earlier samples "
+                             f"(ending {s[-3:]}); whole-sequence training needs each user's train samples as consecutive prefixes")
+        s.append(t)
+    return out
+
+def windows(seq:Sequence, # one user's items, oldest first
+            size:int, # items per window (history + 1)
+           ) -> list[list]:
+    "Windows of at most `size` items, from the end backwards, that predict every item after the first exactly once."
+    out, end = [], len(seq)
+    while end > 1:
+        out.append(list(seq[max(0, end - size):end])); end -= size - 1
+    return out[::-1]
+
 # %% ../nbs/20_sft.ipynb #3a9b210e
 class SFTDataset(torch.utils.data.Dataset):
-    "Samples from `build_samples`, encoded lazily by the prompt builder."
+    "Samples from `build_samples`, encoded lazily by the prompt builder, with a loss weight per scored token."
     def __init__(self, samples:list[dict], builder:PromptBuilder, max_length:int=512):
         self.samples, self.builder, self.max_length = samples, builder, max_length
     def __len__(self): return len(self.samples)
     def __getitem__(self, i:int) -> dict:
         s = self.samples[i]
+        if 'items' in s:                                                   # a whole-sequence window: several targets
+            e = self.builder.encode_sequence(s['items'])
+            n = Counter(t for t in e['target'] if t >= 0)                 # tokens of each target item
+            return e | {'token_weight': [s['weights'][t] / n[t] if t >= 0 else 0.0 for t in e['target']], 'n_targets': len(n)}
         e = self.builder.encode(self.builder.example(s['task'], s['item'], s['history']), self.max_length)
-        return e | {'weight': s['weight']}
+        n = sum(e['completion_mask'])
+        return e | {'token_weight': [s['weight'] * m / n for m in e['completion_mask']], 'n_targets': 1}
 
 @dataclass
 class SFTCollator:
-    "Left-pad a batch; labels −100 on prompt and padding; explicit position ids; per-sample weights."
+    "Left-pad a batch; labels −100 on prompt and padding; explicit position ids; a loss weight per label."
     pad_id:int
     def __call__(self, feats:list[dict]) -> dict[str, torch.Tensor]:
         T = max(len(f['input_ids']) for f in feats)
         ids = torch.full((len(feats), T), self.pad_id, dtype=torch.long)
         att = torch.zeros((len(feats), T), dtype=torch.long)
         labels = torch.full((len(feats), T), -100, dtype=torch.long)
+        tw = torch.zeros((len(feats), T))
         for b, f in enumerate(feats):
             x, m = torch.tensor(f['input_ids']), torch.tensor(f['completion_mask'], dtype=torch.bool)
             ids[b, T - len(x):], att[b, T - len(x):] = x, 1
             labels[b, T - len(x):] = x.masked_fill(~m, -100)
+            tw[b, T - len(x):] = torch.tensor(f['token_weight'])
         pos = (att.cumsum(1) - 1).clamp_min(0)
-        return dict(input_ids=ids, attention_mask=att, position_ids=pos, labels=labels,
-                    weight=torch.tensor([float(f.get('weight', 1.0)) for f in feats]))
+        return dict(input_ids=ids, attention_mask=att, position_ids=pos, labels=labels, token_weight=tw,
+                    n_targets=torch.tensor(sum(f['n_targets'] for f in feats)))
 
 # %% ../nbs/20_sft.ipynb #e3b708d3
 def tokenizer_texts(builder:PromptBuilder, samples:list[dict], n:int=2000, seed:int=0) -> list[str]:
     "Text to train the tiny preset's tokenizer on: every title, and rendered prompts + completions of a sample of `samples`."
+    if builder.style == 'compact': return list(builder.titles.values())  # compact prompts are SID tokens (added whole) and titles
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(samples), min(n, len(samples)), replace=False) if samples else []
     ex = [builder.example(samples[i]['task'], samples[i]['item'], samples[i]['history']) for i in pick]
     return list(builder.titles.values()) + [e['prompt'] + e['completion'] for e in ex]
 
 # %% ../nbs/20_sft.ipynb #ad860640
-def sequence_ce(logits:torch.Tensor, # [B, k, V] logits of the last k positions
-                labels:torch.Tensor, # [B, k] labels of the same positions (−100 = not scored)
-               ) -> torch.Tensor: # [B] mean cross-entropy over each row's scored tokens
-    "Per-sequence mean cross-entropy of next-token prediction (position t predicts label t+1)."
+def token_ce(logits:torch.Tensor, # [B, k, V] logits of the last k positions
+             labels:torch.Tensor, # [B, k] labels of the same positions (−100 = not scored)
+             label_smoothing:float=0.0,
+            ) -> torch.Tensor: # [B, k-1] cross-entropy of each label (0 where not scored)
+    "Cross-entropy of next-token prediction at every scored position (position t predicts label t+1)."
     lg, lb = logits[:, :-1].float(), labels[:, 1:]
-    ce = F.cross_entropy(lg.reshape(-1, lg.shape[-1]), lb.reshape(-1), ignore_index=-100, reduction='none').view(lb.shape)
-    m = (lb != -100).float()
-    return (ce * m).sum(1) / m.sum(1).clamp_min(1)
+    return F.cross_entropy(lg.reshape(-1, lg.shape[-1]), lb.reshape(-1), ignore_index=-100, reduction='none',
+                           label_smoothing=label_smoothing).view(lb.shape)
 
 def weighted_loss(model, # a causal LM
-                  batch:dict, # from `SFTCollator` (input_ids, attention_mask, position_ids, labels, weight)
-                 ) -> tuple[torch.Tensor, torch.Tensor]: # loss, per-sequence CE [B]
-    "`mean_b(weight_b · CE_b)` with logits only at the completion positions."
-    inputs = {k: v for k, v in batch.items() if k not in ('labels', 'weight')}
-    labels, w = batch['labels'], batch['weight']
-    keep = int((labels != -100).sum(1).max()) + 1
+                  batch:dict, # from `SFTCollator` (input_ids, attention_mask, position_ids, labels, token_weight, n_targets)
+                  label_smoothing:float=0.0,
+                 ) -> tuple[torch.Tensor, torch.Tensor]: # loss, per-row mean CE [B]
+    "`Σ_targets w · CE(target) / #targets` — the mean over target items of their weighted per-item CE — with logits only where scored."
+    inputs = {k: v for k, v in batch.items() if k not in ('labels', 'token_weight', 'n_targets')}
+    labels, tw = batch['labels'], batch['token_weight']
+    scored = (labels != -100).any(0).nonzero()
+    keep = labels.shape[1] - int(scored[0]) + 1 if len(scored) else 1   # from the first scored column to the end
     logits = model(**inputs, logits_to_keep=keep, use_cache=False).logits   # [B, keep, V]
-    ce = sequence_ce(logits, labels[:, -keep:])
-    return (w.to(ce.dtype) * ce).mean(), ce
+    ce = token_ce(logits, labels[:, -keep:], label_smoothing)
+    loss = (tw[:, -keep:][:, 1:].to(ce.dtype) * ce).sum() / batch['n_targets'].clamp_min(1)
+    m = (labels[:, -keep:][:, 1:] != -100).float()
+    return loss, ((ce * m).sum(1) / m.sum(1).clamp_min(1)).detach()
 
 # %% ../nbs/20_sft.ipynb #10d010d7
 def item_values(items:pd.DataFrame, # the items table (`RecDataset.items`)
@@ -192,12 +238,13 @@ class RecTrainer(Trainer):
     "HF `Trainer` with the weighted per-sequence loss and constrained-beam validation."
     loss_is_scaled_for_ga = False
     def __init__(self, *args, builder:PromptBuilder, catalogue:Catalogue, eval_beams:int=20, eval_batch_size:int=16,
-                 values:dict|None=None, **kw):
+                 values:dict|None=None, label_smoothing:float=0.0, **kw):
         super().__init__(*args, **kw)
         self.builder, self.catalogue, self.eval_beams, self.eval_bs, self.values = builder, catalogue, eval_beams, eval_batch_size, values
+        self.label_smoothing = label_smoothing
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        loss, ce = weighted_loss(model, inputs)
+        loss, ce = weighted_loss(model, inputs, self.label_smoothing)
         return (loss, {'ce': ce}) if return_outputs else loss
 
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix:str='eval') -> dict:
@@ -221,6 +268,7 @@ def make_trainer(model, tokenizer, builder:PromptBuilder, catalogue:Catalogue,
                  patience:int|None=3, # early stopping after this many evaluations without a better NDCG@10 (None: off)
                  freeze_llm:bool=False, sid_ids:Sequence[int]=(), max_length:int=512, logging_steps:int=10,
                  save_total_limit:int=2, seed:int=0, bf16:bool|None=None, values:dict|None=None, progress:bool=False,
+                 label_smoothing:float=0.0, time_limit:float|None=None, # minutes
                  **targs, # more `TrainingArguments`
                 ) -> RecTrainer:
     "A `RecTrainer` with cosine schedule + warmup, step-wise constrained-beam validation, best-checkpoint keeping and early stopping."
@@ -238,10 +286,11 @@ def make_trainer(model, tokenizer, builder:PromptBuilder, catalogue:Catalogue,
         logging_steps=logging_steps, report_to='none', seed=seed, data_seed=seed, remove_unused_columns=False,
         dataloader_pin_memory=cuda, disable_tqdm=not progress)
     args = TrainingArguments(**(kw | targs))
-    cbs = [EarlyStoppingCallback(patience)] if patience else []
+    cbs = ([EarlyStoppingCallback(patience)] if patience else []) + ([TimeLimit(time_limit)] if time_limit else [])
     return RecTrainer(model=model, args=args, train_dataset=SFTDataset(train_samples, builder, max_length),
                       eval_dataset=list(eval_rows), data_collator=SFTCollator(tokenizer.pad_token_id), processing_class=tokenizer,
-                      callbacks=cbs, builder=builder, catalogue=catalogue, eval_beams=eval_beams, eval_batch_size=eval_batch_size, values=values)
+                      callbacks=cbs, builder=builder, catalogue=catalogue, eval_beams=eval_beams, eval_batch_size=eval_batch_size, values=values,
+                      label_smoothing=label_smoothing)
 
 # %% ../nbs/20_sft.ipynb #8544f5ac
 @dataclass
@@ -256,6 +305,12 @@ class SFTConfig:
     max_history: int = field(default=20, metadata={'help': 'history items shown in a prompt'})
     max_length: int = field(default=512, metadata={'help': 'token limit of prompt + completion (prompts are cut from the left)'})
     chat_template: bool = field(default=True, metadata={'help': "use the tokenizer's chat template when it has one"})
+    prompt_style: Literal['text', 'compact'] = field(default='text', metadata={'help': "prompts in words ('text') or SIDs only ('compact', see lesson 22)"})
+    whole_sequences: bool = field(default=False, metadata={'help': "compact style: seq_sid as whole train sequences, every item a target (one pass per window of max_history+1 items)"})
+    dropout: float = field(default=0.0, metadata={'help': 'embedding / residual / attention dropout (models.add_dropout); for models trained from scratch'})
+    label_smoothing: float = field(default=0.0, metadata={'help': 'label smoothing of the cross-entropy'})
+    time_limit: float|None = field(default=None, metadata={'help': 'stop training after this many minutes (the best validated checkpoint is kept)'})
+    group_by_length: bool = field(default=False, metadata={'help': 'batch samples of similar length together (less padding)'})
     epochs: float = field(default=10.0, metadata={'help': 'training epochs (ignored when --max-steps > 0)'})
     max_steps: int = field(default=-1, metadata={'help': 'optimizer steps (overrides --epochs when > 0)'})
     lr: float = field(default=3e-4, metadata={'help': 'peak learning rate (cosine schedule)'})
@@ -310,13 +365,9 @@ def plot_curves(log_history:list[dict], path=None, title:str=''):
 
 def train_sft(c:SFTConfig) -> dict:
     "Run the SFT/VAFT stage described by `c`; returns `{'valid': ..., 'test': ...}` metrics."
-    from transformers.trainer_utils import get_last_checkpoint
-    from minionerec.models import build_tiny, load_base
-    from minionerec.sid import load_index
     for f in ('data', 'sid', 'out'):
         if not getattr(c, f): raise ValueError(f"--{f} is required")
     if c.eval_beams < 10: raise ValueError("--eval-beams must be >= 10 (validation reports HR@10 / NDCG@10)")
-    from minionerec.data import load_dataset
     state, t0 = dist_state(), time.time()
     seed_everything(c.seed)
     out = Path(c.out); out.mkdir(parents=True, exist_ok=True)
@@ -329,8 +380,9 @@ def train_sft(c:SFTConfig) -> dict:
     weights = None
     if c.objective == 'vaft':
         weights = {k: float(vaft_weight(v, c.value_floor, c.value_scale)) for k, v in normalize_values(raw_values).items()}
-    samples = build_samples(ds.splits, index, tasks, weights, c.seed, titles)
-    builder = PromptBuilder(index, titles, max_history=c.max_history, use_chat_template=c.chat_template)
+    if c.whole_sequences and c.prompt_style != 'compact': raise ValueError("--whole-sequences needs --prompt-style compact")
+    samples = build_samples(ds.splits, index, tasks, weights, c.seed, titles, whole_sequences=(c.max_history + 1) * c.whole_sequences)
+    builder = PromptBuilder(index, titles, max_history=c.max_history, use_chat_template=c.chat_template, style=c.prompt_style)
     base = out/'base'
     if c.base == 'tiny':
         if state.is_main_process and not (base/'config.json').exists():
@@ -341,6 +393,7 @@ def train_sft(c:SFTConfig) -> dict:
     else: src = c.base
     dtype = {'auto': torch.float32, 'float32': torch.float32, 'bfloat16': torch.bfloat16}[c.dtype]   # fp32 master weights; bf16 autocast on GPUs
     model, tok = load_base(src, sid_toks, dtype=dtype)
+    add_dropout(model, c.dropout)
     builder.tokenizer = tok
     catalogue = Catalogue(index, tok)
     valid = ds.splits['valid']
@@ -350,7 +403,9 @@ def train_sft(c:SFTConfig) -> dict:
                            grad_accum=c.grad_accum, epochs=c.epochs, max_steps=c.max_steps, warmup=c.warmup, weight_decay=c.weight_decay,
                            eval_steps=c.eval_steps, eval_beams=c.eval_beams, eval_batch_size=c.eval_batch_size, patience=c.patience or None,
                            freeze_llm=c.freeze_llm, sid_ids=sid_token_ids(tok, sid_toks), max_length=c.max_length,
-                           logging_steps=c.logging_steps, seed=c.seed, values=raw_values, progress=c.progress and state.is_main_process)
+                           logging_steps=c.logging_steps, seed=c.seed, values=raw_values, progress=c.progress and state.is_main_process,
+                           label_smoothing=c.label_smoothing, time_limit=c.time_limit,
+                           train_sampling_strategy='group_by_length' if c.group_by_length else 'random')
     resume = get_last_checkpoint(str(out/'checkpoints')) if c.resume and (out/'checkpoints').is_dir() else None
     if c.resume and resume is None: print(f"--resume: no checkpoint in {out/'checkpoints'}, starting fresh", file=sys.stderr)
     t1 = time.time()
@@ -385,8 +440,8 @@ def train_sft(c:SFTConfig) -> dict:
 
 def main(argv:list[str]|None=None):
     "Entry point of `python -m minionerec.sft`."
-    return train_sft(parse_config(SFTConfig, argv, prog='python -m minionerec.sft'))
+    with stage_processes(): return train_sft(parse_config(SFTConfig, argv, prog='python -m minionerec.sft'))
 
 # %% ../nbs/20_sft.ipynb #71de96ab
 #| eval: false
-if __name__ == '__main__': main()
+if __name__ == '__main__' and '__file__' in globals(): main()   # a notebook kernel is `__main__` too, but has no `__file__`

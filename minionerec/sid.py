@@ -4,13 +4,14 @@
 
 # %% ../nbs/10_sid.ipynb #42fc7e89
 from __future__ import annotations
-import dataclasses, hashlib, json, os, re, sys, time
+import dataclasses, hashlib, json, os, re, time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Sequence
 import numpy as np
-from .core import atomic_write_json, atomic_write_text, data_root, parse_config
+from .core import atomic_write_json, atomic_write_text, parse_config
+from .data.files import load_json
 
 # %% auto #0
 __all__ = ['LEVEL_LETTERS', 'sid_token', 'parse_token', 'sid_tokens', 'sid_string', 'collision_groups', 'sid_report',
@@ -31,7 +32,7 @@ def sid_token(level:int, # 0-based level
 
 def parse_token(tok:str) -> tuple[int, int]:
     "`'<b_45>'` → `(1, 45)` (level, code)."
-    m = _TOKEN_RE.match(tok)
+    m = _TOKEN_RE.match(tok) if isinstance(tok, str) else None
     if not m: raise ValueError(f"not a SID token: {tok!r} (expected like '<a_12>')")
     return LEVEL_LETTERS.index(m[1]), int(m[2])
 
@@ -108,17 +109,22 @@ def load_index(path:str|os.PathLike|dict, # an index.json (or the dict itself)
                expected_items:Sequence[str]|None=None, # the catalogue's item ids: every one must have a SID, no other
                allow_collisions:bool=False, # load duplicate SIDs (for inspection) instead of raising
                allow_mixed_lengths:bool=False, # accept SIDs of different lengths (`dedup='collided'` indexes)
+               tokens:Sequence[str]|None=None, # the tokens a model knows (`tokens.json`); any other is refused
               ) -> dict[str, list[str]]:
     "Read and validate `{item_id: [tokens]}`: well-formed tokens in level order, one length, unique SIDs, the expected items."
-    src = path if isinstance(path, dict) else json.loads(Path(path).read_text(encoding='utf-8'))
     where = 'index' if isinstance(path, dict) else str(path)
+    try: src = path if isinstance(path, dict) else load_json(path, 'item id')  # names file and line; no duplicate ids
+    except ValueError as e: raise SIDIndexError(str(e)) from None
     if not isinstance(src, dict) or not src: raise SIDIndexError(f"{where}: expected a non-empty {{item_id: [tokens]}} object")
-    index = {}
+    index, known = {}, set(tokens or ())
     for item, toks in src.items():
         if not isinstance(toks, list) or not toks: raise SIDIndexError(f"{where}: item {item!r} has no token list: {toks!r}")
         try: lv = [parse_token(t)[0] for t in toks]
         except (ValueError, TypeError) as e: raise SIDIndexError(f"{where}: item {item!r}: {e}") from None
         if lv != list(range(len(toks))): raise SIDIndexError(f"{where}: item {item!r} has tokens out of level order: {toks}")
+        if tokens is not None and (bad := [t for t in toks if t not in known]):
+            raise SIDIndexError(f"{where}: item {item!r}: unknown SID token {bad[0]!r} "
+                                f"(not among the {len(known)} known tokens)")
         index[str(item)] = list(toks)
     lengths = Counter(len(t) for t in index.values())
     if len(lengths) > 1 and not allow_mixed_lengths:

@@ -4,16 +4,15 @@
 
 # %% ../nbs/12_sid_builders.ipynb #b0a21126
 from __future__ import annotations
-import inspect, math, time
+import inspect, math, os
 from pathlib import Path
 from typing import Sequence
 import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
-from tqdm.auto import tqdm, trange
+from tqdm.auto import trange
 from .core import atomic_torch_save, pick_device, seed_everything
-from .sid import sid_report, dedup_codes, collision_groups
 
 # %% auto #0
 __all__ = ['BUILDERS', 'check_embeddings', 'nearest', 'SIDBuilder', 'residual_codes', 'RQKMeans', 'balanced_sizes',

@@ -4,14 +4,14 @@
 
 # %% ../nbs/11_text_emb.ipynb #5d266950
 from __future__ import annotations
-import dataclasses, hashlib, json, os, time, warnings
+import hashlib, json, os, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import atomic_write, atomic_write_json, data_root, parse_config, pick_device
+from .core import atomic_write, atomic_write_json, parse_config, pick_device, stage_processes
 
 # %% auto #0
 __all__ = ['ITEM_FIELDS', 'DEFAULT_ENCODER', 'read_item_json', 'items_frame', 'item_texts', 'resolve_encoder', 'embed_texts',
@@ -216,6 +216,10 @@ class EmbedConfig:
 def main(argv:list[str]|None=None) -> Path:
     "Command line: encode the items of `--data` into `--out` (sharded over processes under `accelerate launch`)."
     c = parse_config(EmbedConfig, argv)
+    with stage_processes(): return _embed(c)
+
+def _embed(c:EmbedConfig) -> Path:
+    "Encode the items of `c.data` into `c.out`."
     items = load_items(c.data)
     acc = None
     if int(os.environ.get('WORLD_SIZE', '1')) > 1:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_toy_rec.ipynb #c2c0858d
 from __future__ import annotations
-import json, math, os, sys, time
+import json, os, sys, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Literal, Sequence
@@ -303,4 +303,4 @@ def main(argv:list[str]|None=None):
 
 # %% ../nbs/00_toy_rec.ipynb #9baf75cb
 #| eval: false
-if __name__ == '__main__': main()
+if __name__ == '__main__' and '__file__' in globals(): main()   # a notebook kernel is `__main__` too, but has no `__file__`
