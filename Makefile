@@ -7,15 +7,26 @@ TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 RUN    ?= runs/demo
 
-.PHONY: install demo toy test sync-check lint nbtest nbkernel pytest lab export
+.PHONY: install demo toy test sync-check lint nbtest nbkernel pytest lab export lessons site chromium
 
 install: $(STAMP)
+
+# DeepSpeed (the `cluster` extra) is installed everywhere so that CI runs the launch scripts under ZeRO-2 on CPU
+# (tests/test_launch_zero2.py). On a machine without GPUs DeepSpeed JIT-builds a shared-memory communication op on
+# first use (~1 min, needs a C++ compiler and Python's headers); it is built here, once per venv, into $(DSEXT),
+# where the tests look for it, so no test pays for the build.
+DSEXT  := $(abspath $(VENV))/torch_extensions
+DSENV  := DS_ACCELERATOR=cpu TORCH_EXTENSIONS_DIR=$(DSEXT)
 
 $(STAMP): settings.ini setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[dev,cluster]"
+	@command -v c++ >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -q && apt-get install -y -q g++; } \
+	  || { echo "ERROR: DeepSpeed's CPU op needs a C++ compiler (apt-get install g++)"; exit 1; }
+	@$(PY) -c "import sysconfig, os, sys; h = os.path.join(sysconfig.get_paths()['include'], 'Python.h'); os.path.exists(h) or sys.exit('ERROR: no ' + h + ': install the Python headers (e.g. apt-get install python3-dev)')"
+	$(DSENV) $(PY) -c "from deepspeed.ops.op_builder.cpu import ShareMemCommBuilder as B; B().load(verbose=False)" >/dev/null
 	touch $@
 
 # the whole course on the synthetic default catalogue: data → SIDs → Pop/SASRec → SFT → RL → evaluation (configs/demo.yaml)
@@ -27,7 +38,7 @@ demo: $(STAMP)
 toy: $(STAMP)
 	$(PY) -m minionerec.toy_rec --dataset toy --num-items 200 --max-len 50 --epochs 3 --device cpu --amp --out runs/toy
 
-test: $(STAMP) sync-check lint nbtest nbkernel pytest
+test: $(STAMP) sync-check lint nbtest nbkernel chromium pytest
 
 # Fails when the notebooks (the source of truth) and the package disagree, or a notebook is not clean.
 sync-check: $(STAMP)
@@ -42,12 +53,14 @@ sync-check: $(STAMP)
 
 # Each notebook runs in its own process; one torch thread each so two workers do not fight over 2 cores.
 NBENV  := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TOKENIZERS_PARALLELISM=false
+# With MINIONEREC_DATA pointed at an empty folder: every notebook must run without the real data (its cells skip).
 nbtest: $(STAMP)
-	$(NBENV) $(BIN)/nbdev_test --n_workers 2 --timing
+	@empty=$$(mktemp -d); echo "nbdev_test with MINIONEREC_DATA=$$empty (empty)"; \
+	MINIONEREC_DATA=$$empty $(NBENV) $(BIN)/nbdev_test --n_workers 2 --timing; rc=$$?; rmdir $$empty; exit $$rc
 
 # Undefined and unused names in the exported package (ruff.toml).
 lint: $(STAMP)
-	$(BIN)/ruff check minionerec/
+	$(BIN)/ruff check minionerec/ bench/ tools/
 
 # Every notebook top to bottom in a real Jupyter kernel, as "Run All" in JupyterLab runs it (nbdev_test runs
 # no kernel and skips `eval: false` cells): once with MINIONEREC_DATA unset, once set to the data folder.
@@ -56,8 +69,28 @@ nbkernel: $(STAMP)
 	env -u MINIONEREC_DATA $(NBENV) $(PY) tools/execute_nbs.py
 	MINIONEREC_DATA=$(DATA_DIR) $(NBENV) $(PY) tools/execute_nbs.py
 
+# The five lessons, executed top to bottom in a Jupyter kernel with their outputs saved (figures, tables), so they
+# read on the repository page; `#| slow` cells stay unexecuted. Small CPU-sized settings, one torch thread, seeded:
+# a rerun gives the same outputs (tests/test_lessons.py checks them). Solution cells are folded first.
+LESSONS := nbs/00_toy_rec.ipynb nbs/10_sid.ipynb nbs/20_sft.ipynb nbs/30_rl.ipynb nbs/40_eval.ipynb
+lessons: $(STAMP)
+	$(PY) tools/lessons.py --fold
+	$(NBENV) $(PY) tools/execute_nbs.py --save $(LESSONS)
+	$(PY) tools/lessons.py
+
+# The course as static pages in _site/ (git-ignored): the home page, one page per lesson and reference notebook.
+site: $(STAMP)
+	$(PY) tools/build_site.py --out _site
+
+# Headless Chromium for tests/test_site.py (Debian's package), installed when missing and we may; else that test skips.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } \
+	  || echo "chromium not installed: the browser test of the course pages will be skipped"
+
+# MINIONEREC_REQUIRE_DEEPSPEED: the ZeRO-2 launch tests fail (instead of skipping) when DeepSpeed is missing.
 pytest: $(STAMP)
-	OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 $(BIN)/pytest -q tests
+	OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 MINIONEREC_REQUIRE_DEEPSPEED=1 $(BIN)/pytest -q tests
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir nbs

@@ -3,15 +3,57 @@
     python bench/run_scientific.py                      # pipeline into runs/scientific, then collect
     python bench/run_scientific.py --collect-only       # only rebuild the JSON from a finished run folder
 
-Pop, SASRec, SFT and SFT+RL on amazon18-scientific (leave-one-out, history ≤ 20, full ranking for the
-baselines, 50 constrained beams for the generative models): HR@1/5/10, NDCG@5/10, invalid outputs,
-training minutes per stage, and the decode benchmark's constraint speed-up (bench/decode.py).
+Pop, SASRec, SFT, SFT+RL and RL's matched control (the SFT model trained on with SFT for RL's minutes) on
+amazon18-scientific (leave-one-out, history ≤ 20, the whole test split; full ranking for the baselines, 50
+constrained beams for the generative models), under both history protocols: HR@1/5/10, NDCG@5/10, invalid outputs
+(counted from the decoded tokens). Paired differences of per-user NDCG@10 with their standard errors (`rl − sft`,
+`rl − control`, `sft − sasrec`, ...), RL's zero-advantage fractions (summed reward and each reward alone, on the
+same groups), training minutes per stage, and the decode benchmark's figures (bench/decode.py).
 """
 import argparse, json, os, platform, subprocess, sys, time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid', 'n')
+NAMES = {'popularity': 'Pop', 'sasrec': 'SASRec', 'sft': 'SFT', 'rl': 'SFT+RL', 'control': 'SFT+SFT (control)'}
+PROTOCOLS = {'keep_history': '', 'exclude_history': '_exclude_history'}
+# (a, b): the paired difference a − b of per-user NDCG@10 reported in the JSON
+PAIRS = (('sft', 'sasrec'), ('rl', 'sft'), ('control', 'sft'), ('rl', 'control'), ('rl', 'sasrec'))
+
+
+def ndcg10(ranks) -> np.ndarray:
+    "Per-sample NDCG@10 from 0-based ranks (None = miss)."
+    return np.array([1 / np.log2(r + 2) if r is not None and r < 10 else 0.0 for r in ranks])
+
+
+def paired(a:np.ndarray, b:np.ndarray) -> dict:
+    "Mean of a − b over paired samples and its standard error."
+    if a.shape != b.shape: raise ValueError(f"paired samples differ in number: {a.shape} vs {b.shape}")
+    d = a - b
+    return {'diff': round(float(d.mean()), 5), 'se': round(float(d.std(ddof=1) / np.sqrt(len(d))), 5)}
+
+
+def per_user(run:Path) -> dict:
+    "Per-test-user NDCG@10 of every model, both protocols: {protocol: {model: array}} (test-split order)."
+    from minionerec.baselines import SASRec, encode_split, evaluate
+    from minionerec.data import load_dataset
+    ds = load_dataset(run/'data')
+    out = {p: {} for p in PROTOCOLS}
+    if (run/'baselines'/'sasrec').exists():
+        te = encode_split(ds, 'test', 20, past=True)
+        sas = SASRec.from_pretrained(run/'baselines'/'sasrec')
+        for p, suffix in PROTOCOLS.items(): out[p]['sasrec'] = ndcg10(evaluate(sas, te, bool(suffix), return_ranks=True)[1].tolist())
+    ids = ds.splits['test']['sample_id'].tolist() if 'sample_id' in ds.splits['test'] else list(range(len(ds.splits['test'])))
+    for m in ('sft', 'rl', 'control'):
+        for p, suffix in PROTOCOLS.items():
+            f = run/f'eval_{m}'/f'predictions{suffix}.jsonl'
+            if not f.exists(): continue
+            preds = {r['sample_id']: r['rank'] for r in map(json.loads, f.read_text().splitlines())}
+            if sorted(preds) != sorted(ids): raise ValueError(f"{f}: predictions for {len(preds)} samples, the test split has {len(ids)}")
+            out[p][m] = ndcg10([preds[i] for i in ids])
+    return out
 
 
 def main():
@@ -26,38 +68,56 @@ def main():
     run = Path(a.run_dir or cfg['run_dir']); run = run if run.is_absolute() else ROOT/run
     if not a.collect_only: run_pipeline(PipelineConfig(config=a.config, run_dir=str(run)))
     m = json.loads((run/'metrics.json').read_text())
-    names = {'popularity': 'Pop', 'sasrec': 'SASRec', 'sft': 'SFT', 'rl': 'SFT+RL'}
     from minionerec.data import load_dataset
     n_test = len(load_dataset(run/'data').splits['test'])
-    table = {}
-    for k, name in names.items():
-        if k not in m: continue
-        row = {x: m[k][x] for x in KEYS if x in m[k]}
-        row.setdefault('n', n_test)                                    # the baselines rank every item for every test user
-        row['ranking'] = f"{m[k]['beams']} constrained beams" if 'beams' in m[k] else 'full ranking'
-        table[name] = row
-    mans = {s: read_manifest(run/s) or {} for s in ('data', 'sid', 'baselines', 'sft', 'rl', 'eval_sft', 'eval_rl')}
+    models = {}
+    for k, name in NAMES.items():
+        rows = {}
+        for p, suffix in PROTOCOLS.items():
+            if k + suffix not in m: continue
+            row = {x: m[k + suffix][x] for x in KEYS if x in m[k + suffix]}
+            row.setdefault('n', n_test)                                # the baselines rank every item for every test user
+            rows[p] = row
+        if rows: models[name] = rows | {'ranking': f"{m[k]['beams']} constrained beams" if 'beams' in m.get(k, {}) else 'full ranking'}
+    pu = per_user(run)
+    diffs = {p: {f'{x} − {y}': paired(pu[p][x], pu[p][y]) for x, y in PAIRS if x in pu[p] and y in pu[p]} for p in PROTOCOLS}
+    mans = {s: read_manifest(run/s) or {} for s in ('data', 'sid', 'baselines', 'sft', 'rl', 'control', 'eval_sft', 'eval_rl', 'eval_control')}
     minutes = {s: round(man['seconds'] / 60, 1) for s, man in mans.items() if 'seconds' in man}
+    rl = json.loads((run/'rl'/'metrics.json').read_text())['rl'] if (run/'rl'/'metrics.json').exists() else {}
+    rl_summary = {k: rl.get(k) for k in ('rewards', 'G', 'steps', 'seconds', 'zero_advantage_fraction', 'zero_advantage_by_reward',
+                                         'hit_rate', 'group_hit_rate', 'kl')}
     dest = ROOT/'bench'/'results'/'scientific.json'
-    if a.skip_decode_bench:                                            # keep the last decode figures
-        decode = json.loads(dest.read_text()).get('decode_benchmark') if dest.exists() else None
+    old = json.loads(dest.read_text()) if dest.exists() else {}
+    if a.skip_decode_bench: decode = old.get('decode_benchmark')          # keep the last decode figures
     else:
         p = subprocess.run([sys.executable, str(ROOT/'bench'/'decode.py')], capture_output=True, text=True, cwd=ROOT)
         decode = json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else {'error': p.stderr[-500:]}
-    out = dict(dataset='amazon18-scientific', protocol='leave-one-out, history <= 20', config=a.config, models=table,
-               stage_minutes=minutes, decode_benchmark=decode, machine=f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
-               date=time.strftime('%Y-%m-%d'))
+    out = dict(dataset='amazon18-scientific', protocol='leave-one-out, history <= 20, the whole test split', config=a.config,
+               headline_protocol='keep_history (nothing excluded); exclude_history bans the items each user had before the target',
+               models=models, paired_ndcg10=diffs, rl=rl_summary, stage_minutes=minutes, decode_benchmark=decode,
+               machine=f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU", date=time.strftime('%Y-%m-%d'))
     atomic_write_json(dest, out)
     print(json.dumps(out, indent=2))
     print(markdown(out))
 
 
 def markdown(res:dict) -> str:
-    "The README's results table from a scientific.json dict."
-    rows = ['| model | ' + ' | '.join(KEYS[:-1]) + ' | test samples | ranking |', '|---' * (len(KEYS) + 2) + '|']
-    for name, m in res['models'].items():
-        cell = lambda k: '–' if m.get(k) is None else (str(m[k]) if isinstance(m[k], int) else f'{m[k]:.4f}')
-        rows.append(f'| {name} | ' + ' | '.join(cell(k) for k in KEYS[:-1]) + f" | {m.get('n', '–'):,} | {m.get('ranking', '–')} |")
+    "The README's results table from a scientific.json dict: both protocols, then the paired differences."
+    cols = ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10')
+    head = '| model | protocol | ' + ' | '.join(cols) + ' | invalid | test users | ranking |'
+    rows = [head, '|---' * (len(cols) + 5) + '|']
+    for p, label in (('keep_history', 'keep history'), ('exclude_history', 'exclude history')):
+        for name, m in res['models'].items():
+            r = m.get(p) or (m if p == 'keep_history' and 'NDCG@10' in m else None)   # (results before 2026-12-01: one protocol)
+            if r is None: continue
+            cell = lambda k: '–' if r.get(k) is None else (str(r[k]) if isinstance(r[k], int) else f'{r[k]:.4f}')
+            rows.append(f'| {name} | {label} | ' + ' | '.join(cell(k) for k in cols) + f" | {cell('invalid')} | {r.get('n', 0):,} | {m['ranking']} |")
+    diffs = res.get('paired_ndcg10') or {}
+    if any(diffs.values()):
+        rows += ['', '| paired NDCG@10 difference (± 1 s.e.) | keep history | exclude history |', '|---|---|---|']
+        for k in diffs.get('keep_history', {}):
+            f = lambda p: (lambda d: f"{d['diff']:+.4f} ± {d['se']:.4f}" if d else '–')(diffs.get(p, {}).get(k))
+            rows.append(f'| {k} | {f("keep_history")} | {f("exclude_history")} |')
     return '\n'.join(rows)
 
 

@@ -5,9 +5,9 @@ time, level-wise utilisation and collisions before / after dedup. Prints numbers
 """
 import argparse, json, os, time
 os.environ.setdefault('HF_HUB_OFFLINE', '1'); os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
-import numpy as np, torch
+import torch
 from minionerec.core import data_root
-from minionerec.text_emb import encode_items, load_items, load_embeddings
+from minionerec.text_emb import encode_items, load_items
 from minionerec.sid import sid_report, dedup_codes
 from minionerec.sid_builders import BUILDERS, make_builder
 

@@ -5,7 +5,7 @@
 Checks, with accelerate's own parsers: the launcher arguments, the config file (DeepSpeed ZeRO stage,
 mixed precision, batch sizes left to the trainer), and the stage's own arguments with the stage's parser.
 """
-import dataclasses, importlib, sys
+import importlib, sys
 from pathlib import Path
 
 # the dataclass config behind each stage's command line

@@ -5,8 +5,8 @@
 # Defaults are MiniOneRec's rl.sh: the `minionerec` preset (G=16, beta=1e-3, lr=1e-5, temperature 1.0, per-sequence
 # `grpo` loss), constrained beam groups, the ranking reward, training samples plus every title -> SID sample, 2 epochs.
 # Each device decodes whole groups: its batch is PROMPTS x G rows (a multiple of G by construction).
-# CPU check with two gloo processes (no DeepSpeed):
-#   torchrun --nproc_per_node 2 -m minionerec.rl --sft ... --data ... --sid ... --out ... --num-generations 4 --max-steps 2
+# CPU run of this same script under ZeRO-2 with two gloo processes (CI; fp32 on a CPU):
+#   CONFIG=launch/zero2-cpu.yaml NPROC=2 DS_ACCELERATOR=cpu launch/rl.sh RUN --num-generations 4 --max-steps 2 --no-bf16
 # then: launch/eval.sh RUN RUN/rl
 set -euo pipefail
 RUN=${1:?run folder holding data/ sid/ sft/}; shift

@@ -6,10 +6,9 @@
 # Every path and setting is an environment variable; extra arguments go to minionerec.sft, e.g.
 #   DATA=runs/ind/data SID=runs/ind/sid OUT=runs/ind/sft launch/sft.sh --objective vaft
 #   BASE=/models/Qwen2.5-7B NPROC=4 ACCUM=16 launch/sft.sh --freeze-llm
-# CPU check of the same script with two gloo processes (no DeepSpeed):
-#   torchrun --nproc_per_node 2 -m minionerec.sft --data ... --sid ... --base tiny --out ... --max-steps 2
-# (`accelerate launch --multi_gpu --num_processes 2` works as well; `accelerate launch --cpu --num_processes 2`
-#  silently starts ONE process.)
+# CPU run of this same script, DeepSpeed ZeRO-2 included, with two gloo processes (what CI runs, tests/test_launch_zero2.py):
+#   CONFIG=launch/zero2-cpu.yaml NPROC=2 DS_ACCELERATOR=cpu BASE=tiny DATA=... SID=... OUT=... launch/sft.sh --max-steps 4
+# (`accelerate launch --cpu --num_processes 2` silently starts ONE process: use the CPU twin config instead.)
 # --dry-run (anywhere) prints the resolved command and validates it with accelerate's parser and the stage's own.
 set -euo pipefail
 source "$(dirname "$0")/_launch.sh"

@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .core import atomic_torch_save, atomic_write_json, parse_config, pick_device, seed_everything
+from .core import atomic_torch_save, atomic_write, atomic_write_json, parse_config, pick_device, seed_everything
 from .data import RecDataset, load_dataset
 from .metrics import DEFAULT_KS, metrics_from_ranks, metrics_table, ranks_from_scores, write_metrics
 
@@ -212,10 +212,15 @@ class SASRec(nn.Module):
 
 # %% ../nbs/41_baselines.ipynb #e4083b9d
 def _save_pretrained(self:SASRec, folder:str|os.PathLike) -> Path:
-    "Write `config.json` and `model.pt` to `folder` (atomic)."
+    "Write `config.json`, `model.pt` and the item embeddings `item_emb.npy` + `item_emb.json` (row k = item_ids[k]) to `folder` (atomic)."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     import minionerec
     atomic_torch_save({k: v.detach().cpu() for k, v in self.state_dict().items()}, folder/'model.pt')
+    emb = self.item_emb.weight.detach().cpu().float().numpy()[1:]       # without padding: [N, D], for collaborative SIDs (lesson 10)
+    def _npy(p):
+        with open(p, 'wb') as f: np.save(f, emb)
+    atomic_write(folder/'item_emb.npy', _npy)
+    atomic_write_json(folder/'item_emb.json', {'item_ids': self.item_ids, 'source': 'SASRec item embeddings', 'dim': int(emb.shape[1])})
     atomic_write_json(folder/'config.json', {'model_type': 'sasrec', **asdict(self.config), 'item_ids': self.item_ids,
                                              'versions': {'torch': torch.__version__, 'minionerec': getattr(minionerec, '__version__', None)}})
     return folder

@@ -8,8 +8,9 @@ import argparse, contextlib, dataclasses, json, os, random, tempfile, types, typ
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['repo_root', 'data_root', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'atomic_torch_save',
-           'seed_everything', 'pick_device', 'dist_state', 'stage_processes', 'dataclass_parser', 'parse_config']
+__all__ = ['DATA_SOURCES', 'repo_root', 'data_root', 'real_data', 'atomic_write', 'atomic_write_text', 'atomic_write_json',
+           'atomic_torch_save', 'seed_everything', 'pick_device', 'dist_state', 'launch_info', 'stage_processes',
+           'dataclass_parser', 'parse_config']
 
 # %% ../nbs/02_core.ipynb #5ac8f772
 def repo_root() -> Path:
@@ -31,6 +32,26 @@ def data_root(data_dir:str|os.PathLike|None=None, # an explicit folder (wins ove
     for c in cands:
         if c is not None and Path(c).is_dir(): return Path(c)
     if required: raise FileNotFoundError(f"No data folder: tried {[str(c) for c in cands]} (pass --data-dir or set MINIONEREC_DATA)")
+    return None
+
+# %% ../nbs/02_core.ipynb #289feaf9
+DATA_SOURCES = {  # dataset folder in the data root -> what to put there, and where it comes from
+    'amazon18-scientific': "Scientific.inter.json + Scientific.item.json (Amazon 2018 Industrial and Scientific, LC-Rec format) "
+                           "from github.com/Nishikata97/CollisionGenRec, data/Scientific",
+    'minionerec-industrial': "MiniOneRec's released Industrial_and_Scientific files (valid/, test/, index/, info/) "
+                             "from github.com/AkaliKong/MiniOneRec, data/Amazon",
+}
+
+def real_data(name:str, # a dataset folder of the data root, e.g. 'amazon18-scientific'
+              data_dir:str|os.PathLike|None=None, # an explicit data folder (see `data_root`)
+              quiet:bool=False, # return None without the message
+             ) -> Path|None:
+    "The folder of real dataset `name` in the data root, or None after one line saying what is missing and where to get it."
+    root = data_root(data_dir, required=False)
+    if root is not None and (root/name).is_dir(): return root/name
+    if not quiet:
+        print(f"skipped: no '{name}' in the data folder ($MINIONEREC_DATA, else ../shared/data beside the repository); "
+              f"get {DATA_SOURCES.get(name, 'it (see ../shared/data/README.md)')} into <data folder>/{name}/")
     return None
 
 # %% ../nbs/02_core.ipynb #2bed28d2
@@ -84,6 +105,19 @@ def dist_state(cpu:bool|None=None):
     import torch
     from accelerate import PartialState
     return PartialState(cpu=(not torch.cuda.is_available()) if cpu is None else cpu)
+
+def launch_info(accelerator=None, # an `accelerate.Accelerator` (a Trainer's), when the stage has one
+               ) -> dict:
+    "How this stage runs: processes, accelerate's distributed type, DeepSpeed ZeRO stage and mixed precision in force."
+    import torch
+    from accelerate import PartialState
+    st = PartialState(cpu=not torch.cuda.is_available()) if accelerator is None else accelerator.state
+    info = dict(processes=st.num_processes, distributed_type=str(st.distributed_type).split('.')[-1], backend=st.backend,
+                mixed_precision=getattr(accelerator, 'mixed_precision', os.environ.get('ACCELERATE_MIXED_PRECISION', 'no')))
+    plugin = getattr(st, 'deepspeed_plugin', None) if accelerator is not None else None
+    if plugin is not None: info['zero_stage'] = int(plugin.zero_stage)
+    elif os.environ.get('ACCELERATE_USE_DEEPSPEED') == 'true': info['zero_stage'] = int(os.environ.get('ACCELERATE_DEEPSPEED_ZERO_STAGE', 0))
+    return info
 
 @contextlib.contextmanager
 def stage_processes():

@@ -5,7 +5,7 @@
 # %% ../nbs/42_evaluate.ipynb #54869523
 from __future__ import annotations
 import json, time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .core import dist_state, stage_processes, atomic_write_text, parse_config
+from .core import atomic_write_json, atomic_write_text, dist_state, launch_info, parse_config, stage_processes
 from .decoding import CatalogueTrie, constrained_beam_search, score_catalogue
 from .metrics import metrics_from_ranks, metrics_table, ranks_from_lists, write_metrics
 from .prompts import PromptBuilder, prompt_settings
@@ -22,8 +22,8 @@ from .models import load_base
 from .sid import load_index
 
 # %% auto #0
-__all__ = ['EVAL_KS', 'Catalogue', 'recommend', 'evaluate_generative', 'summarize', 'add_exact_ranks', 'evaluate_sharded',
-           'EvalConfig', 'run_eval', 'main']
+__all__ = ['EVAL_KS', 'HISTORY', 'Catalogue', 'recommend', 'evaluate_generative', 'summarize', 'add_exact_ranks',
+           'evaluate_sharded', 'EvalConfig', 'run_eval', 'main']
 
 # %% ../nbs/42_evaluate.ipynb #6aafd9f1
 EVAL_KS = (1, 3, 5, 10, 20, 50)
@@ -152,6 +152,8 @@ def evaluate_sharded(model, builder:PromptBuilder, catalogue:Catalogue,
     return summarize(preds, num_beams, ks, invalid, catalogue.collisions > 0), preds
 
 # %% ../nbs/42_evaluate.ipynb #1ad8419b
+HISTORY = ('keep', 'exclude', 'both')   # evaluation protocols for items the user already had
+
 @dataclass
 class EvalConfig:
     "Evaluate a generative recommender with constrained beam search."
@@ -168,7 +170,7 @@ class EvalConfig:
     exact: bool = field(default=False, metadata={'help': "also rank by exact scoring and report beam search's recall"})
     max_history: int|None = field(default=None, metadata={'help': "history items shown in a prompt (default: the model's prompt.json)"})
     chat_template: bool|None = field(default=None, metadata={'help': "chat template on/off (default: the model's prompt.json)"})
-    exclude_history: bool = field(default=False, metadata={'help': "never recommend an item the user had before the target (banned in the search)"})
+    history: str = field(default='keep', metadata={'help': "keep | exclude | both: exclude = never recommend an item the user had before the target (banned in the search); both = one run, both protocols"})
     device: str = field(default='auto', metadata={'help': 'auto | cpu | cuda (ignored under accelerate)'})
     progress: bool = field(default=True, metadata={'help': 'progress bars'})
 
@@ -185,18 +187,23 @@ def run_eval(c:EvalConfig) -> dict:
     cat = Catalogue(index, tok)
     pb = PromptBuilder(index, ds.item_titles(), tokenizer=tok, **prompt_settings(c.model, c.max_history, c.chat_template))
     rows = ds.splits[c.split].to_dict('records')[:c.limit]
-    if c.exclude_history:
-        for r, past in zip(rows, ds.past_items(c.split)): r['past'] = past
-    m, preds = evaluate_sharded(model, pb, cat, rows, c.beams, c.batch_size, EVAL_KS, c.task, c.exact, c.progress, state,
-                                exclude_history=c.exclude_history)
+    if c.history not in HISTORY: raise ValueError(f"--history must be one of {', '.join(HISTORY)}, not {c.history!r}")
+    for r, past in zip(rows, ds.past_items(c.split)): r['past'] = past
+    out = {}
+    for excl in {'keep': (False,), 'exclude': (True,), 'both': (False, True)}[c.history]:
+        m, preds = evaluate_sharded(model, pb, cat, rows, c.beams, c.batch_size, EVAL_KS, c.task, c.exact, c.progress, state,
+                                    exclude_history=excl)
+        if not state.is_main_process: continue
+        m |= {'split': c.split, 'processes': state.num_processes, 'exclude_history': excl}
+        suffix = '_exclude_history' if excl else ''                     # as baselines names `sasrec_exclude_history`
+        out[(c.name or Path(c.model).name) + suffix] = m
+        atomic_write_text(Path(c.out)/f'predictions{suffix}.jsonl', ''.join(json.dumps(p) + '\n' for p in preds))
     if not state.is_main_process: return {}
-    m |= {'split': c.split, 'processes': state.num_processes, 'exclude_history': c.exclude_history}
-    suffix = '_exclude_history' if c.exclude_history else ''           # as baselines names `sasrec_exclude_history`
-    name = (c.name or Path(c.model).name) + suffix
-    write_metrics(c.out, {name: m})
-    atomic_write_text(Path(c.out)/f'predictions{suffix}.jsonl', ''.join(json.dumps(p) + '\n' for p in preds))
-    print(metrics_table({name: m}, cols=('HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid')))
-    return m
+    write_metrics(c.out, out)
+    atomic_write_json(Path(c.out)/'manifest.json', dict(stage='evaluate', config=asdict(c), launch=launch_info(),
+                                                        created=time.strftime('%Y-%m-%dT%H:%M:%S')))
+    print(metrics_table(out, cols=('HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid')))
+    return out[next(iter(out))] if len(out) == 1 else out
 
 def main(argv:list[str]|None=None):
     "Entry point of `python -m minionerec.evaluate`."

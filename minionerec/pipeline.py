@@ -8,7 +8,10 @@ import hashlib, json, os, shlex, subprocess, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+from matplotlib.figure import Figure
 from .core import atomic_write_json, parse_config, repo_root
+from .sid import index_codes, load_index
 from .metrics import metrics_table, read_metrics, write_metrics
 
 # %% auto #0
@@ -25,24 +28,34 @@ class Stage:
     resume: bool = False # accepts `--resume`
     out_flag: str = 'out' # the flag naming the output folder
     extra: tuple = () # fixed extra arguments
+    optional: bool = False # runs only when the config has a section for it
 
 STAGES = [
     Stage('data', 'minionerec.data'),
-    Stage('sid', 'minionerec.sid', {'data': 'data'}),
     Stage('baselines', 'minionerec.baselines', {'data': 'data'}, resume=True),
+    Stage('sid', 'minionerec.sid', {'data': 'data'}),
     Stage('sft', 'minionerec.sft', {'data': 'data', 'sid': 'sid'}, resume=True),
-    Stage('rl', 'minionerec.rl', {'sft': 'sft', 'data': 'data', 'sid': 'sid'}, resume=True),
+    Stage('rl', 'minionerec.rl', {'sft': 'sft', 'data': 'data', 'sid': 'sid'}),
+    Stage('control', 'minionerec.sft', {'base': 'sft', 'data': 'data', 'sid': 'sid'}, resume=True, optional=True),
     Stage('eval_sft', 'minionerec.evaluate', {'model': 'sft', 'data': 'data', 'sid': 'sid'}, extra=('--name', 'sft')),
     Stage('eval_rl', 'minionerec.evaluate', {'model': 'rl', 'data': 'data', 'sid': 'sid'}, extra=('--name', 'rl')),
+    Stage('eval_control', 'minionerec.evaluate', {'model': 'control', 'data': 'data', 'sid': 'sid'}, extra=('--name', 'control'),
+          optional=True),
 ]
+# `control` is RL's matched control: the SFT model trained on with SFT for RL's wall-clock minutes (configs/scientific.yaml).
 
 # %% ../nbs/50_pipeline.ipynb #5926a3e2
-def to_argv(section:dict|None) -> list[str]:
-    "Config section → command-line options: `a_b: 1` → `--a-b 1`, `x: true/false` → `--x/--no-x`, lists → several values."
+def to_argv(section:dict|None, # a stage's config section
+            run_dir:Path|None=None, # resolves `@stage/path` values to files of this run
+           ) -> list[str]:
+    "Config section → options: `a_b: 1` → `--a-b 1`, `x: true/false` → `--x/--no-x`, lists → several values, `@sid/x` → `RUN/sid/x`."
     out = []
     for k, v in (section or {}).items():
         flag = '--' + str(k).replace('_', '-')
         if v is None: continue
+        if isinstance(v, str) and v.startswith('@'):
+            if run_dir is None: raise ValueError(f"{k}: {v!r} refers to a stage folder, but no run folder was given")
+            v = str(Path(run_dir)/v[1:])
         if isinstance(v, bool): out.append(flag if v else '--no-' + flag[2:])
         elif isinstance(v, (list, tuple)): out += [flag, *map(str, v)]
         else: out += [flag, str(v)]
@@ -55,7 +68,10 @@ def stage_hashes(cfg:dict, stages:list[Stage]=STAGES) -> dict[str, str]:
     "Each stage's hash: its config section, its launcher and module, and the hashes of its inputs."
     h = {}
     for s in stages:
-        h[s.name] = _hash({'section': cfg.get(s.name), 'module': s.module, 'extra': s.extra,
+        refs = {v[1:].split('/')[0] for v in (cfg.get(s.name) or {}).values() if isinstance(v, str) and v.startswith('@')}
+        late = [r for r in refs if r not in h]
+        if late: raise ValueError(f"config section {s.name!r} refers to {late}, which do not run before it ({[x.name for x in stages]})")
+        h[s.name] = _hash({'section': cfg.get(s.name), 'module': s.module, 'extra': s.extra, 'refs': {r: h[r] for r in sorted(refs)},
                            'launch': (cfg.get('launch') or {}).get(s.name), 'inputs': {k: h.get(v) for k, v in s.inputs.items()}})
     return h
 
@@ -75,7 +91,7 @@ def run_stage(s:Stage, cfg:dict, run_dir:Path, hashes:dict, force:bool=False, dr
     launch = shlex.split((cfg.get('launch') or {}).get(s.name) or f'{shlex.quote(sys.executable)} -m')
     argv = launch + [s.module] + [f'--{s.out_flag}', str(out)]
     for flag, up in s.inputs.items(): argv += [f'--{flag}', str(run_dir/up)]
-    argv += list(s.extra) + to_argv(cfg.get(s.name)) + (['--resume'] if resume else [])
+    argv += list(s.extra) + to_argv(cfg.get(s.name), run_dir) + (['--resume'] if resume else [])
     log(f"[{s.name}] {'resuming' if resume else 'running'}: {shlex.join(argv)}")
     if dry_run: return 'dry-run'
     out.mkdir(parents=True, exist_ok=True)
@@ -91,37 +107,34 @@ def run_stage(s:Stage, cfg:dict, run_dir:Path, hashes:dict, force:bool=False, dr
 def collect(run_dir:Path, cols=('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid')) -> dict:
     "Merge every stage's metrics.json into `run_dir/metrics.json`, print the table, plot HR@K against K."
     res = {}
-    for s in ('toy_rec', 'baselines', 'eval_sft', 'eval_rl', 'eval'):
+    for s in ('toy_rec', 'baselines', 'eval_sft', 'eval_rl', 'eval_control', 'eval'):
         p = run_dir/s/'metrics.json'
         if p.exists(): res.update(read_metrics(p.parent))
     if not res: return res
     write_metrics(run_dir, res)
-    main_rows = {k: v for k, v in res.items() if not k.endswith(('_exclude_history', '_keep_history'))}   # variants stay in the file
+    main_rows = {k: v for k, v in res.items() if not k.endswith(('_exclude_history', '_keep_history'))}
     print(metrics_table(main_rows, cols=cols))
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    excl = {k[:-len('_exclude_history')]: v for k, v in res.items() if k.endswith('_exclude_history')}
+    if excl: print("\nexcluding the items each user had before (the target never repeats one):\n" + metrics_table(excl, cols=cols))
+    fig = Figure(figsize=(5, 3.5)); ax = fig.subplots()                 # no pyplot: no global backend switch
     for name, m in main_rows.items():
         ks = sorted(int(k[3:]) for k in m if k.startswith('HR@'))
         if ks: ax.plot(ks, [m[f'HR@{k}'] for k in ks], 'o-', label=name)
     ax.set(xscale='log', xlabel='K', ylabel='HR@K', title=run_dir.name); ax.legend(); fig.tight_layout()
-    fig.savefig(run_dir/'hr_at_k.png', dpi=100); plt.close(fig)
+    fig.savefig(run_dir/'hr_at_k.png', dpi=100)
     if (run_dir/'sid'/'index.json').exists(): plot_code_usage(run_dir/'sid'/'index.json', run_dir/'code_usage.png')
     return res
 
 def plot_code_usage(index_path:Path, out:Path):
     "Items per code at each SID level (the dedup level included), one bar chart per level."
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt, numpy as np
-    from minionerec.sid import load_index, index_codes
     _, codes = index_codes(load_index(index_path, allow_collisions=True, allow_mixed_lengths=True))
     L = codes.shape[1]
-    fig, axs = plt.subplots(1, L, figsize=(3.2 * L, 2.6), squeeze=False)
+    fig = Figure(figsize=(3.2 * L, 2.6)); axs = fig.subplots(1, L, squeeze=False)
     for l, ax in enumerate(axs[0]):
         c = codes[:, l][codes[:, l] >= 0]
         ax.bar(np.arange(c.max() + 1), np.bincount(c), width=1.0)
         ax.set(title=f"level {'abcdefgh'[l]}: {len(np.unique(c))} codes used", xlabel='code', ylabel='items' if l == 0 else None)
-    fig.tight_layout(); fig.savefig(out, dpi=100); plt.close(fig)
+    fig.tight_layout(); fig.savefig(out, dpi=100)
 
 def load_config(path:str|os.PathLike) -> dict:
     "A pipeline config (YAML); `run_dir` defaults to `runs/<file stem>`."
@@ -156,7 +169,7 @@ def run_pipeline(c:PipelineConfig) -> dict:
     hashes, t0, times = stage_hashes(cfg), time.time(), {}
     force = set(names if 'all' in (c.force or []) else (c.force or []))
     for s in STAGES:
-        if s.name not in chosen or (c.only and s.name not in c.only): continue
+        if s.name not in chosen or (c.only and s.name not in c.only) or (s.optional and s.name not in cfg): continue
         t = time.time()
         run_stage(s, cfg, run_dir, hashes, force=s.name in force, dry_run=c.dry_run)
         times[s.name] = round(time.time() - t, 1)

@@ -11,19 +11,25 @@ from typing import Callable, Literal, NamedTuple, Sequence
 
 import numpy as np
 import torch
-from transformers import GenerationConfig, LogitsProcessorList, TrainerCallback
+from transformers import GenerationConfig, LogitsProcessorList
 from trl import GRPOTrainer
 
-from .core import dist_state, stage_processes, atomic_write_json, atomic_write_text, parse_config, seed_everything
+from .core import dist_state, launch_info, stage_processes, atomic_write_json, atomic_write_text, parse_config, seed_everything
 from .decoding import CatalogueTrie, TrieLogitsProcessor, constrained_beam_search
 from .evaluate import Catalogue, evaluate_generative
 from .prompts import PromptBuilder, prompt_settings, save_prompt_settings
+from .models import TimeLimit, load_base
+from .data import load_dataset
+from .sid import load_index
+from .baselines import SASRec
+from .metrics import write_metrics
 
 # %% auto #0
 __all__ = ['REWARDS', 'TRL_MINOR', 'GROUP_MODES', 'PRESETS', 'PLOTS', 'rule_reward', 'ranking_penalties', 'ranking_reward',
-           'hierarchical_reward', 'semantic_reward', 'collaborative_reward', 'zero_advantage_fraction', 'Rollout',
-           'CatalogueReward', 'make_rewards', 'rl_dataset', 'binding_of', 'check_trl', 'catalogue_groups',
-           'RecGRPOTrainer', 'grpo_config', 'step_logs', 'plot_logs', 'RLConfig', 'run_rl', 'main']
+           'hierarchical_reward', 'semantic_reward', 'collaborative_reward', 'group_ranks', 'zero_advantage_fraction',
+           'Rollout', 'CatalogueReward', 'make_rewards', 'rl_dataset', 'binding_of', 'check_trl', 'catalogue_groups',
+           'prompt_history_mask', 'RecGRPOTrainer', 'grpo_config', 'step_logs', 'plot_logs', 'RLConfig', 'run_rl',
+           'main']
 
 # %% ../nbs/30_rl.ipynb #d354925f
 def rule_reward(gen:Sequence, # generated item (or SID) per completion
@@ -96,6 +102,15 @@ def collaborative_reward(gen:Sequence[str], # generated item id per completion (
     s = torch.where((hist > 0).any(1), s.float().cpu(), torch.zeros_like(s.float().cpu()))
     return s.tolist()
 
+# %% ../nbs/30_rl.ipynb #a8fcd563
+def group_ranks(scores:Sequence[float], # one per completion, groups of G consecutive
+                G:int) -> list[float]:
+    "Each score's rank within its group, scaled to [0, 1] (highest = 1; ties share the mean rank)."
+    x = torch.as_tensor(scores, dtype=torch.float64).view(-1, G)
+    lower = (x.unsqueeze(2) > x.unsqueeze(1)).sum(2).double()           # how many in the group it beats
+    ties = (x.unsqueeze(2) == x.unsqueeze(1)).sum(2).double() - 1
+    return ((lower + ties / 2) / max(G - 1, 1)).view(-1).tolist()
+
 # %% ../nbs/30_rl.ipynb #ccc0e217
 def zero_advantage_fraction(rewards:Sequence[float], # one per completion, groups of G consecutive
                             G:int) -> float:
@@ -155,10 +170,13 @@ class CatalogueReward:
             hits = rule_reward(r.sids, r.target_sids)
             log_metric('hit_rate', float(np.mean(hits)))
             log_metric('group_hit_rate', float(np.mean([any(hits[s:s + self.G]) for s in range(0, len(hits), self.G)])))
-        return self.fn(r)
+        out = self.fn(r)
+        if log_metric is not None:                                      # this reward alone: would its groups teach anything?
+            log_metric(f'zero_advantage/{self.__name__}', zero_advantage_fraction(out, self.G))
+        return out
 
 # %% ../nbs/30_rl.ipynb #9e2dbbce
-REWARDS = ('rule', 'ranking', 'hierarchical', 'semantic', 'collaborative')
+REWARDS = ('rule', 'ranking', 'hierarchical', 'semantic', 'collaborative', 'collaborative_rank')
 
 def make_rewards(names:Sequence[str], # any of REWARDS
                  catalogue:Catalogue, tokenizer, G:int,
@@ -172,11 +190,12 @@ def make_rewards(names:Sequence[str], # any of REWARDS
            'ranking': lambda r: ranking_reward(r.sids, r.target_sids, r.G),
            'hierarchical': lambda r: hierarchical_reward(r.tokens, r.target_tokens, hepo_weights),
            'semantic': lambda r: semantic_reward(r.items, r.targets, emb, emb_rows),
-           'collaborative': lambda r: collaborative_reward(r.items, r.histories, sasrec, sasrec_index, max_history)}
+           'collaborative': lambda r: collaborative_reward(r.items, r.histories, sasrec, sasrec_index, max_history),
+           'collaborative_rank': lambda r: group_ranks(collaborative_reward(r.items, r.histories, sasrec, sasrec_index, max_history), r.G)}
     bad = [n for n in names if n not in fns]
     if bad: raise ValueError(f"unknown rewards {bad}; choose from {REWARDS}")
     if 'semantic' in names and (emb is None or emb_rows is None): raise ValueError("the semantic reward needs item embeddings (--text-emb)")
-    if 'collaborative' in names and sasrec is None: raise ValueError("the collaborative reward needs a SASRec folder (--sasrec)")
+    if {'collaborative', 'collaborative_rank'} & set(names) and sasrec is None: raise ValueError("the collaborative rewards need a SASRec folder (--sasrec)")
     return [CatalogueReward(n, fns[n], catalogue, tokenizer, G, binding, log_hits=(k == 0)) for k, n in enumerate(names)]
 
 # %% ../nbs/30_rl.ipynb #c863dfb4
@@ -232,19 +251,20 @@ def _sequence_logp(scores:tuple, gen:torch.Tensor, eos_id:int) -> torch.Tensor:
 def catalogue_groups(model, input_ids:torch.Tensor, # [B, P] left-padded distinct prompts
                      attention_mask:torch.Tensor, trie:CatalogueTrie, G:int, # group size
                      mode:str='beam', temperature:float=1.0,
+                     banned:torch.Tensor|None=None, # [B, N] bool: items a prompt's group may not hold
                     ) -> list[list[int]]: # B*G completions (SID token ids + EOS), groups best first
     "G catalogue items per prompt as completion token ids, by constrained beams, beam sampling or sampling."
     if mode not in GROUP_MODES: raise ValueError(f"group_mode {mode!r}; one of {GROUP_MODES}")
     B, P = input_ids.shape
     if mode == 'beam':
-        items = constrained_beam_search(model, input_ids, attention_mask, trie, num_beams=G).items   # [B, G]
+        items = constrained_beam_search(model, input_ids, attention_mask, trie, num_beams=G, banned=banned).items   # [B, G]
     else:
         gc = GenerationConfig(do_sample=True, num_beams=G if mode == 'beam_sample' else 1, num_return_sequences=G,
                               temperature=temperature, top_k=0, top_p=1.0, max_new_tokens=trie.depth + 1, min_new_tokens=0,
                               length_penalty=0.0, early_stopping=False, eos_token_id=trie.eos_id, pad_token_id=trie.pad_id,
                               output_scores=True, return_dict_in_generate=True, use_cache=True)
         out = model.generate(input_ids=input_ids, attention_mask=attention_mask, generation_config=gc,
-                             logits_processor=LogitsProcessorList([TrieLogitsProcessor(trie, P)]))
+                             logits_processor=LogitsProcessorList([TrieLogitsProcessor(trie, P, banned=banned, rows_per_prompt=G)]))
         gen = out.sequences[:, P:]
         items = trie.lookup(gen).view(B, G)
         score = (out.sequences_scores if mode == 'beam_sample' else _sequence_logp(out.scores, gen, trie.eos_id)).view(B, G)
@@ -255,14 +275,30 @@ def catalogue_groups(model, input_ids:torch.Tensor, # [B, P] left-padded distinc
     return [seqs[i, :lens[i] + 1].tolist() for i in items.reshape(-1).tolist()]
 
 # %% ../nbs/30_rl.ipynb #526a2e24
+def prompt_history_mask(prompts:Sequence[Sequence[int]], # compact prompt token ids: `sid EOS` per history item
+                        trie:CatalogueTrie) -> torch.Tensor: # [B, N] bool: the catalogue SIDs the prompt shows
+    "The catalogue SIDs written in each compact prompt (its history), as a banned mask."
+    out = torch.zeros(len(prompts), len(trie), dtype=torch.bool)
+    for b, p in enumerate(prompts):
+        chunk = []
+        for t in list(p):
+            if t != trie.eos_id: chunk.append(int(t)); continue
+            j = trie.index_of.get(tuple(chunk))
+            if j is None: raise ValueError(f"prompt {b}: {chunk} is no catalogue SID — exclude_history needs compact prompts")
+            out[b, j] = True; chunk = []
+        if chunk: raise ValueError(f"prompt {b} does not end with EOS — exclude_history needs compact prompts")
+    return out
+
+# %% ../nbs/30_rl.ipynb #42421f3a
 class RecGRPOTrainer(GRPOTrainer):
     "TRL's `GRPOTrainer` whose rollouts are catalogue items: one hook (`_generate_single_turn`) overridden."
     def __init__(self, *args, catalogue:Catalogue, # the item catalogue (trie of distinct SIDs)
                  group_mode:str='beam', # 'beam' | 'beam_sample' | 'sample'
+                 exclude_history:bool=False, # groups never hold an item of the prompt's history (compact prompts)
                  **kwargs):
         check_trl()
         if group_mode not in GROUP_MODES: raise ValueError(f"group_mode {group_mode!r}; one of {GROUP_MODES}")
-        self.catalogue, self.group_mode = catalogue, group_mode
+        self.catalogue, self.group_mode, self.exclude_history = catalogue, group_mode, exclude_history
         super().__init__(*args, **kwargs)
         a, G = self.args, self.num_generations
         if (a.per_device_train_batch_size * a.steps_per_generation) % G:
@@ -286,9 +322,10 @@ class RecGRPOTrainer(GRPOTrainer):
         ids = torch.tensor([[pad] * (P - len(p)) + p for p in firsts], device=dev)
         mask = torch.tensor([[0] * (P - len(p)) + [1] * len(p) for p in firsts], device=dev)
         trie = self.catalogue.trie.to(dev)
+        ban = prompt_history_mask(firsts, trie) if self.exclude_history else None
         with unwrap_model_for_generation(self.model_wrapped, self.accelerator,
                                          gather_deepspeed3_params=self.args.ds3_gather_for_generation) as m:
-            completion_ids = catalogue_groups(m, ids, mask, trie, G, self.group_mode, self.temperature)
+            completion_ids = catalogue_groups(m, ids, mask, trie, G, self.group_mode, self.temperature, banned=ban)
         mode = 'train' if self.model.training else 'eval'
         self._metrics[mode]['time/generate'].append(time.perf_counter() - t0)
         return completion_ids, None
@@ -325,9 +362,12 @@ def step_logs(log_history:list[dict]) -> list[dict]:
 
 def plot_logs(logs:list[dict], path:str|os.PathLike|None=None):
     "Rewards, hit rate, zero-advantage fraction, KL and time per step (generation vs update); saved to `path`."
-    import matplotlib; matplotlib.use('Agg', force=False)
-    import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(1, 5, figsize=(20, 3.2))
+    if path is not None:                                                 # no pyplot: no global backend switch in a script
+        from matplotlib.figure import Figure
+        fig = Figure(figsize=(20, 3.2)); axs = fig.subplots(1, 5)
+    else:                                                                # in a notebook: shown inline
+        import matplotlib.pyplot as plt
+        fig, axs = plt.subplots(1, 5, figsize=(20, 3.2))
     steps = [h.get('step', i + 1) for i, h in enumerate(logs)]
     names = sorted({k.split('/')[1] for h in logs for k in h if k.startswith('rewards/') and k.endswith('/mean')})
     for ax, (title, key) in zip(axs, PLOTS):
@@ -376,18 +416,13 @@ class RLConfig:
     sasrec: str|None = field(default=None, metadata={'help': 'SASRec folder (collaborative reward)'})
     text_emb: str|None = field(default=None, metadata={'help': '[N, D] .npy aligned with the item table (semantic reward)'})
     hepo_weights: list[float] = field(default_factory=lambda: [0.2, 0.5, 1.0], metadata={'help': 'hierarchical reward per matching leading levels'})
+    exclude_history: bool = field(default=False, metadata={'help': "groups never hold an item of the prompt's history (needs compact prompts)"})
     eval_limit: int = field(default=0, metadata={'help': 'evaluate N valid samples before and after RL (0: skip)'})
     eval_beams: int = field(default=20, metadata={'help': 'beams for that evaluation'})
     bf16: bool = field(default=False, metadata={'help': 'bf16 mixed precision (GPUs)'})
     gradient_checkpointing: bool = field(default=False, metadata={'help': 'activation checkpointing (large models on GPUs)'})
     seed: int = field(default=42, metadata={'help': 'random seed'})
     logging_steps: int = field(default=1, metadata={'help': 'log every N steps'})
-
-class _TimeLimit(TrainerCallback):
-    "Stop training after `minutes`."
-    def __init__(self, minutes): self.limit, self.t0 = minutes * 60, time.time()
-    def on_step_end(self, args, state, control, **kw):
-        if time.time() - self.t0 > self.limit: control.should_training_stop = True
 
 def _valid_eval(model, builder, cat, ds, c:RLConfig) -> dict:
     rows = ds.splits['valid'].to_dict('records')[:c.eval_limit]
@@ -396,9 +431,6 @@ def _valid_eval(model, builder, cat, ds, c:RLConfig) -> dict:
 
 def run_rl(c:RLConfig) -> dict:
     "Load SFT model, data and SIDs; run GRPO; write the model, logs, plot and metrics."
-    from minionerec.data import load_dataset
-    from minionerec.models import load_base
-    from minionerec.sid import load_index
     for f in ('sft', 'data', 'sid', 'out'):
         if not getattr(c, f): raise ValueError(f"--{f} is required")
     seed_everything(c.seed)
@@ -408,6 +440,7 @@ def run_rl(c:RLConfig) -> dict:
     model, tok = load_base(c.sft)
     cat = Catalogue(index, tok)
     pb = PromptBuilder(index, ds.item_titles(), tokenizer=tok, **prompt_settings(c.sft, c.max_history, c.chat_template))
+    if c.exclude_history and pb.style != 'compact': raise ValueError(f"--exclude-history needs a model trained on compact prompts ({c.sft}/prompt.json)")
     data = rl_dataset(ds, pb, limit=c.limit, title2sid=None if c.title2sid == -1 else c.title2sid, seed=c.seed)
     over = {k: v for k, v in dict(num_generations=c.num_generations, beta=c.beta, learning_rate=c.lr, temperature=c.temperature,
                                    loss_type=c.loss_type).items() if v is not None}
@@ -420,8 +453,7 @@ def run_rl(c:RLConfig) -> dict:
     if 'semantic' in c.rewards:
         emb = np.load(c.text_emb or '') ; rows = {i: k for k, i in enumerate(ds.items['item_id'])}
         if len(emb) != len(ds.items): raise ValueError(f"{c.text_emb}: {len(emb)} rows for {len(ds.items)} items")
-    if 'collaborative' in c.rewards:
-        from minionerec.baselines import SASRec
+    if {'collaborative', 'collaborative_rank'} & set(c.rewards):
         sas = SASRec.from_pretrained(c.sasrec or '')
         ids = sas.item_ids or list(ds.items['item_id'])
         sas_index = {i: k for k, i in enumerate(ids, 1)}
@@ -430,7 +462,8 @@ def run_rl(c:RLConfig) -> dict:
     state = dist_state()
     before = _valid_eval(model, pb, cat, ds, c) if c.eval_limit and state.is_main_process else None
     trainer = RecGRPOTrainer(model=model, reward_funcs=fns, args=args, train_dataset=data, processing_class=tok, catalogue=cat,
-                             group_mode=c.group_mode, callbacks=[_TimeLimit(c.time_limit)] if c.time_limit else None)
+                             group_mode=c.group_mode, exclude_history=c.exclude_history,
+                             callbacks=[TimeLimit(c.time_limit)] if c.time_limit else None)
     t0 = time.time()
     trainer.train()
     seconds = time.time() - t0
@@ -442,16 +475,16 @@ def run_rl(c:RLConfig) -> dict:
     summary = dict(steps=trainer.state.global_step, samples=len(data), seconds=round(seconds, 1), group_mode=c.group_mode,
                    rewards=list(c.rewards), G=G, processes=trainer.accelerator.num_processes,
                    zero_advantage_fraction=mean('frac_reward_zero_std'), hit_rate=mean('hit_rate'), group_hit_rate=mean('group_hit_rate'),
+                   zero_advantage_by_reward={n: mean(f'zero_advantage/{n}') for n in c.rewards},   # each reward alone, same groups
                    kl=mean('kl'), step_time=mean('step_time'), generate_time=mean('time/generate'), update_time=mean('time/update'),
                    binding_checked=sum(f.checked for f in fns))
     if before is not None:
         model = trainer.accelerator.unwrap_model(trainer.model)
         summary |= dict(valid_before=before, valid_after=_valid_eval(model, pb, cat, ds, c))
-    from minionerec.metrics import write_metrics
     write_metrics(out, {'rl': summary})
     atomic_write_text(out/'logs.jsonl', ''.join(json.dumps(h) + '\n' for h in logs))
     import trl, transformers
-    atomic_write_json(out/'manifest.json', dict(stage='rl', config=asdict(c), grpo={k: getattr(args, k) for k in ('beta', 'num_generations', 'learning_rate', 'temperature', 'loss_type', 'scale_rewards', 'per_device_train_batch_size', 'gradient_accumulation_steps')},
+    atomic_write_json(out/'manifest.json', dict(stage='rl', config=asdict(c), launch=launch_info(trainer.accelerator), grpo={k: getattr(args, k) for k in ('beta', 'num_generations', 'learning_rate', 'temperature', 'loss_type', 'scale_rewards', 'per_device_train_batch_size', 'gradient_accumulation_steps')},
                                                 versions=dict(trl=trl.__version__, transformers=transformers.__version__, torch=torch.__version__),
                                                 created=time.strftime('%Y-%m-%dT%H:%M:%S')))
     plot_logs(logs, out/'rl.png')

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
 
-from .core import dist_state, stage_processes, atomic_write_json, parse_config, seed_everything
+from .core import dist_state, launch_info, stage_processes, atomic_write_json, parse_config, seed_everything
 from .evaluate import EVAL_KS, Catalogue, evaluate_sharded
 from .metrics import metrics_table, write_metrics
 from .prompts import SEQ_TASKS, TASKS, PromptBuilder, save_prompt_settings
@@ -238,10 +238,25 @@ class RecTrainer(Trainer):
     "HF `Trainer` with the weighted per-sequence loss and constrained-beam validation."
     loss_is_scaled_for_ga = False
     def __init__(self, *args, builder:PromptBuilder, catalogue:Catalogue, eval_beams:int=20, eval_batch_size:int=16,
-                 values:dict|None=None, label_smoothing:float=0.0, **kw):
+                 values:dict|None=None, label_smoothing:float=0.0,
+                 time_budget:float|None=None, # seconds: the learning rate follows the clock instead of the step count
+                 **kw):
         super().__init__(*args, **kw)
         self.builder, self.catalogue, self.eval_beams, self.eval_bs, self.values = builder, catalogue, eval_beams, eval_batch_size, values
-        self.label_smoothing = label_smoothing
+        self.label_smoothing, self.time_budget = label_smoothing, time_budget
+
+    def create_scheduler(self, num_training_steps:int, optimizer=None):
+        "With a time budget: warmup, then cosine decay to 0 over the budget's wall-clock seconds (else HF's step schedule)."
+        if self.time_budget is None or self.lr_scheduler is not None: return super().create_scheduler(num_training_steps, optimizer)
+        w, budget, t0 = self.args.warmup_steps, self.time_budget, time.time()
+        def factor(step:int) -> float:
+            frac = min(1.0, (time.time() - t0) / budget)
+            if w >= 1 and step < w: return (step + 1) / w                 # warmup in steps
+            if w < 1 and frac < w: return max(frac / w, 1e-3)             # warmup as a share of the budget
+            start = 0.0 if w >= 1 else w
+            return 0.5 * (1 + math.cos(math.pi * min(1.0, (frac - start) / max(1e-9, 1 - start))))
+        self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer or self.optimizer, factor)
+        return self.lr_scheduler
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         loss, ce = weighted_loss(model, inputs, self.label_smoothing)
@@ -290,7 +305,7 @@ def make_trainer(model, tokenizer, builder:PromptBuilder, catalogue:Catalogue,
     return RecTrainer(model=model, args=args, train_dataset=SFTDataset(train_samples, builder, max_length),
                       eval_dataset=list(eval_rows), data_collator=SFTCollator(tokenizer.pad_token_id), processing_class=tokenizer,
                       callbacks=cbs, builder=builder, catalogue=catalogue, eval_beams=eval_beams, eval_batch_size=eval_batch_size, values=values,
-                      label_smoothing=label_smoothing)
+                      label_smoothing=label_smoothing, time_budget=time_limit * 60 if time_limit else None)
 
 # %% ../nbs/20_sft.ipynb #8544f5ac
 @dataclass
@@ -309,7 +324,7 @@ class SFTConfig:
     whole_sequences: bool = field(default=False, metadata={'help': "compact style: seq_sid as whole train sequences, every item a target (one pass per window of max_history+1 items)"})
     dropout: float = field(default=0.0, metadata={'help': 'embedding / residual / attention dropout (models.add_dropout); for models trained from scratch'})
     label_smoothing: float = field(default=0.0, metadata={'help': 'label smoothing of the cross-entropy'})
-    time_limit: float|None = field(default=None, metadata={'help': 'stop training after this many minutes (the best validated checkpoint is kept)'})
+    time_limit: float|None = field(default=None, metadata={'help': 'train for this many minutes: the learning rate decays over the budget (cosine) and training stops at its end; the best validated checkpoint is kept'})
     group_by_length: bool = field(default=False, metadata={'help': 'batch samples of similar length together (less padding)'})
     epochs: float = field(default=10.0, metadata={'help': 'training epochs (ignored when --max-steps > 0)'})
     max_steps: int = field(default=-1, metadata={'help': 'optimizer steps (overrides --epochs when > 0)'})
@@ -429,7 +444,7 @@ def train_sft(c:SFTConfig) -> dict:
         plot_curves(trainer.state.log_history, out/'curves.png', name.upper())
         import transformers, trl
         atomic_write_json(out/'manifest.json', dict(
-            stage='sft', objective=name, config=asdict(c), processes=state.num_processes,
+            stage='sft', objective=name, config=asdict(c), processes=state.num_processes, launch=launch_info(trainer.accelerator),
             versions=dict(torch=torch.__version__, transformers=transformers.__version__, trl=trl.__version__),
             inputs=dict(data=str(c.data), sid=str(c.sid), index_sha1=_sha1(Path(c.sid)/'index.json'), base=str(src)),
             samples=dict(Counter(s['task'] for s in samples)), value_source=vsrc, resumed_from=resume,

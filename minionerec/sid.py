@@ -16,7 +16,7 @@ from .data.files import load_json
 # %% auto #0
 __all__ = ['LEVEL_LETTERS', 'sid_token', 'parse_token', 'sid_tokens', 'sid_string', 'collision_groups', 'sid_report',
            'dedup_codes', 'codes_to_sids', 'SIDIndexError', 'load_index', 'index_codes', 'array_sha1', 'save_sids',
-           'read_info', 'SIDConfig', 'build_sids', 'main']
+           'read_info', 'SIDConfig', 'join_collaborative', 'build_sids', 'main']
 
 # %% ../nbs/10_sid.ipynb #6413b157
 LEVEL_LETTERS = 'abcdefghijklmnopqrstuvwxyz'
@@ -220,6 +220,8 @@ class SIDConfig:
     seed: int = field(default=0, metadata={'help': 'random seed'})
     dedup: Literal['all', 'collided'] = field(default='all', metadata={'help': "extra level on every SID ('all') or only on collided ones"})
     embeddings: str|None = field(default=None, metadata={'help': 'precomputed [N, D] .npy (skips encoding)'})
+    collab_emb: str|None = field(default=None, metadata={'help': "collaborative item embeddings joined to the text ones: an [N, D'] .npy with a .json of its item_ids (e.g. baselines/sasrec/item_emb.npy)"})
+    collab_weight: float = field(default=1.0, metadata={'help': 'weight of the (L2-normalised) collaborative part against the (L2-normalised) text part'})
     encoder: str = field(default='all-MiniLM-L6-v2', metadata={'help': 'text encoder name or path'})
     fields: tuple[str, ...] = field(default=('title', 'description'), metadata={'help': 'item columns encoded'})
     max_length: int = field(default=128, metadata={'help': 'encoder tokens per item'})
@@ -227,6 +229,24 @@ class SIDConfig:
     epochs: int|None = field(default=None, metadata={'help': 'training epochs (rqvae, rqkmeans-plus; default: the builder default)'})
     sinkhorn: bool = field(default=False, metadata={'help': 'Sinkhorn-balanced last level (rqvae, rqkmeans-plus)'})
     device: str = field(default='auto', metadata={'help': 'auto, cpu, cuda'})
+
+def join_collaborative(text:np.ndarray, # [N, D] text embeddings, rows in `item_ids` order
+                       item_ids:list[str], # the items' ids
+                       path:str|os.PathLike, # [N', D'] .npy with `<stem>.json` holding its `item_ids`
+                       weight:float=1.0, # weight of the collaborative half
+                      ) -> np.ndarray: # [N, D + D']
+    "`[text / |text|, weight · collab / |collab|]`, the collaborative rows aligned to `item_ids` by id."
+    path = Path(path); meta_f = path.with_suffix('.json')
+    if not meta_f.exists(): raise FileNotFoundError(f"{meta_f}: missing (the item ids of the rows of {path})")
+    ids = json.loads(meta_f.read_text()).get('item_ids')
+    col = np.load(path)
+    if not isinstance(ids, list) or len(ids) != len(col): raise ValueError(f"{meta_f}: 'item_ids' must list one id per row of {path} ({len(col)})")
+    row = {str(i): k for k, i in enumerate(ids)}
+    miss = [i for i in item_ids if i not in row]
+    if miss: raise ValueError(f"{path}: no collaborative embedding for {len(miss)} items, e.g. {miss[:3]}")
+    col = col[[row[i] for i in item_ids]].astype(np.float32)
+    n = lambda x: x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return np.concatenate([n(text.astype(np.float32)), weight * n(col)], 1)
 
 def build_sids(c:SIDConfig) -> dict[str, list[str]]:
     "Run the SID stage described by `c` and return the index written to `c.out`."
@@ -240,6 +260,9 @@ def build_sids(c:SIDConfig) -> dict[str, list[str]]:
     else:
         emb = encode_items(items, c.encoder, tuple(c.fields), c.batch_size, c.max_length, cache_dir=c.out, device=c.device)
         emb_meta = dict(encoder=c.encoder, fields=list(c.fields), max_length=c.max_length)
+    if c.collab_emb:
+        emb = join_collaborative(emb, items['item_id'].astype(str).tolist(), c.collab_emb, c.collab_weight)
+        emb_meta |= dict(collab_emb=str(c.collab_emb), collab_weight=c.collab_weight)
     t_emb = time.time() - t0
     kw = dict(levels=c.levels, codes=c.codes, seed=c.seed)
     if c.method in ('rqvae', 'rqkmeans-plus'):

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import atomic_write, atomic_write_json, parse_config, pick_device, stage_processes
+from .core import atomic_write, atomic_write_json, launch_info, parse_config, pick_device, stage_processes
 
 # %% auto #0
 __all__ = ['ITEM_FIELDS', 'DEFAULT_ENCODER', 'read_item_json', 'items_frame', 'item_texts', 'resolve_encoder', 'embed_texts',
@@ -228,7 +228,10 @@ def _embed(c:EmbedConfig) -> Path:
     t0 = time.time()
     emb = encode_items(items, c.model, tuple(c.fields), c.batch_size, c.max_length, cache_path=c.out, pooling=c.pooling,
                        device=c.device, accelerator=acc)
-    if acc is None or acc.is_main_process: print(f"{emb.shape[0]} items → {c.out} ({emb.shape[1]}-d, {time.time()-t0:.1f}s)")
+    if acc is None or acc.is_main_process:
+        mp = meta_path(c.out)                                             # the cache's metadata also says how it was made
+        atomic_write_json(mp, json.loads(mp.read_text()) | {'launch': launch_info(acc)})
+        print(f"{emb.shape[0]} items → {c.out} ({emb.shape[1]}-d, {time.time()-t0:.1f}s)")
     return Path(c.out)
 
 if __name__ == '__main__' and '__file__' in globals(): main()  # (a notebook is `__main__` too, but has no `__file__`)

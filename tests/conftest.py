@@ -1,6 +1,5 @@
 "Shared fixtures: a tiny end-to-end setup (synthetic data, SIDs, untrained tiny model) built once per session."
 import json, os
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -35,3 +35,14 @@ def test_zero2_config_is_consistent():
     from check import check
     r = check(['--config_file', 'launch/zero2.yaml', '-m', 'minionerec.evaluate', '--model', 'm', '--data', 'd', '--sid', 's', '--out', 'o'])
     assert r['processes'] == 8 and r['mixed_precision'] == 'bf16'
+
+
+@pytest.mark.parametrize('script,config', [('sft.sh', 'zero2-cpu.yaml'), ('eval.sh', 'ddp-cpu.yaml')])
+def test_dry_run_cpu_twin(script, config):
+    "The CPU twins pass the same checks (ZeRO stage 2, batch sizes left to the trainer) with the process count CI uses."
+    p = subprocess.run(['bash', f'launch/{script}', *CASES[script], '--dry-run'], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                       env={**ENV, 'CONFIG': f'launch/{config}', 'NPROC': '2', 'MAIN_PORT': '0'})
+    assert p.returncode == 0, p.stdout + p.stderr
+    cmd, ok = p.stdout.strip().splitlines()[-2:]
+    assert f'--config_file launch/{config} --num_processes 2 --main_process_port 0 -m minionerec.' in cmd
+    assert 'on 2 process(es), mixed precision no' in ok, ok

@@ -1,0 +1,73 @@
+"""The course as learners meet it: five lessons with one title scheme, saved figures, exercises with tested
+solutions, stable saved outputs and a recorded run time (tools/lessons.py has the helpers)."""
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT/'tools'))
+import lessons as L  # noqa: E402
+
+ALL = sorted(p for p in (ROOT/'nbs').rglob('*.ipynb') if '.ipynb_checkpoints' not in p.parts and p.name != 'index.ipynb')
+
+
+def test_the_five_lessons_exist():
+    assert L.LESSONS == ['00_toy_rec', '10_sid', '20_sft', '30_rl', '40_eval']
+    for name in L.LESSONS: assert L.path(name).exists(), name
+
+
+@pytest.mark.parametrize('p', ALL, ids=[str(p.relative_to(ROOT/'nbs')) for p in ALL])
+def test_title_scheme(p):
+    "`# Lesson NN — ...` for the five lessons, `# Reference NN — ...` for every other notebook, numbered as its file."
+    t = L.title(L.load(p))
+    m = L.TITLE.match(t)
+    assert m, f"{p.name}: title {t!r} is not '# Lesson NN — …' or '# Reference NN — …'"
+    kind, num = m.groups()
+    assert kind == ('Lesson' if p.stem in L.LESSONS else 'Reference'), f'{p.name}: {t!r}'
+    want = f'05.{p.name[:2]}' if p.parent.name == 'data' else p.name[:2]
+    assert num == want, f'{p.name}: numbered {num}, expected {want}'
+
+
+@pytest.mark.parametrize('name', L.LESSONS)
+def test_lesson_has_a_figure(name):
+    "Committed executed: at least one saved image output (`make lessons` executes and saves the lessons)."
+    assert L.images(L.load(L.path(name))) >= 1, f'{name}.ipynb has no saved figure: run `make lessons`'
+
+
+@pytest.mark.parametrize('name', L.LESSONS)
+def test_lesson_has_exercises_with_solutions(name):
+    "At least two exercises, each with a worked solution: a folded code cell with assertions (run by nbdev_test)."
+    nb = L.load(L.path(name))
+    sol = L.solutions(nb)
+    assert len(sol) >= 2, f'{name}.ipynb: {len(sol)} solution cell(s) (`#| code-fold: true`), need ≥ 2'
+    for c in sol:
+        assert L.folded(c), f'{name}.ipynb: solution cell {c.get("id")} not folded: run `python tools/lessons.py --fold`'
+        assert 'assert ' in L.src(c), f'{name}.ipynb: solution cell {c.get("id")} checks nothing'
+        assert not ({'slow', 'gpu', 'notest', 'eval'} & set(L.directives(c))), f'{name}.ipynb: a solution nbdev_test would skip'
+    i = next(i for i, c in enumerate(nb['cells']) if c['cell_type'] == 'markdown' and L.src(c).startswith('## Exercises'))
+    assert all(nb['cells'].index(c) > i for c in sol), f'{name}.ipynb: solutions belong after "## Exercises"'
+
+
+@pytest.mark.parametrize('name', L.LESSONS)
+def test_lesson_outputs_are_stable(name):
+    "Saved outputs hold no absolute path, memory address, progress bar or error (re-running must not churn)."
+    assert not L.unstable_outputs(L.load(L.path(name)))
+
+
+@pytest.mark.parametrize('name', L.LESSONS)
+def test_lesson_records_its_run_time(name):
+    assert L.runtime(L.load(L.path(name))), f'{name}.ipynb: the first cell should say "Runs top to bottom in about …"'
+
+
+def test_results_tables_are_generated():
+    "Every results JSON renders; README.md's generated blocks (`<!-- table: NAME ... -->`) match bench/results/*.json."
+    sys.path.insert(0, str(ROOT/'bench'))
+    import tables
+    for name in tables.TABLES:
+        t = tables.render(name)
+        assert t is None or t.startswith('|'), name
+    assert tables.render('scientific'), 'bench/results/scientific.json is committed'
+    readme = (ROOT/'README.md').read_text(encoding='utf-8')
+    assert tables.update_blocks(readme) == readme, 'README.md tables out of date: run python bench/tables.py --readme'
+    assert tables.render('scientific') in readme, "README.md's results table is not the one generated from scientific.json"

@@ -1,0 +1,111 @@
+"""The course's five lessons: which notebooks they are, their titles, figures, exercises and saved outputs.
+
+    python tools/lessons.py            # one line per lesson: figures, exercises with solutions, recorded run time
+    python tools/lessons.py --fold     # fold every solution cell (`#| code-fold: true`) in JupyterLab too
+
+A lesson ends with exercises; each worked solution is a code cell whose first line is `#| code-fold: true` (Quarto
+folds it on an nbdev site) and whose metadata is `{"jupyter": {"source_hidden": true}}` (JupyterLab and `make site`
+fold it); `--fold` sets that metadata from the directive. The solutions' assertions run under `nbdev_test`.
+"""
+import argparse, json, re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NBS = ROOT/'nbs'
+LESSONS = ['00_toy_rec', '10_sid', '20_sft', '30_rl', '40_eval']        # the design card's five lessons, in order
+TITLE = re.compile(r'^# (Lesson|Reference) (\d\d(?:\.\d\d)?) — \S')
+RUNTIME = re.compile(r'[Rr]uns top to bottom in about ([^;,.]+)')
+# what a saved output must not contain: absolute paths, memory addresses, progress bars (timings are checked by eye)
+UNSTABLE = {'an absolute path': re.compile(r'(?<![\w.~])/(?:tmp|work|home|root|private|var/folders|Users)/'),
+            'a memory address': re.compile(r' at 0x[0-9a-f]{6,}'),
+            'a progress bar': re.compile(r'\d+/\d+ \[\d\d:\d\d|it/s\]|s/it\]')}
+
+
+def path(name:str) -> Path: return NBS/f'{name}.ipynb'
+def load(p) -> dict: return json.loads(Path(p).read_text(encoding='utf-8'))
+def src(c) -> str: return ''.join(c['source']) if isinstance(c['source'], list) else c['source']
+
+
+def title(nb:dict) -> str:
+    "The first line of the first markdown cell."
+    c = next((c for c in nb['cells'] if c['cell_type'] == 'markdown'), None)
+    return src(c).splitlines()[0] if c else ''
+
+
+def directives(cell:dict) -> dict[str, str]:
+    "The cell's `#| key: value` (or `#| flag`) lines."
+    out = {}
+    for ln in src(cell).splitlines():
+        if not ln.startswith('#|'): break
+        k, _, v = ln[2:].strip().partition(':')
+        for part in ([k] if v else k.split()): out[part.strip()] = v.strip() if v else ''
+    return out
+
+
+def is_solution(cell:dict) -> bool:
+    "A worked solution: a code cell with `#| code-fold: true`."
+    return cell['cell_type'] == 'code' and directives(cell).get('code-fold', '').lower() in ('true', 'show')
+
+
+def solutions(nb:dict) -> list[dict]: return [c for c in nb['cells'] if is_solution(c)]
+def folded(cell:dict) -> bool: return bool(cell.get('metadata', {}).get('jupyter', {}).get('source_hidden'))
+
+
+def images(nb:dict) -> int:
+    "Saved image outputs (PNG, JPEG, SVG)."
+    return sum(any(k.startswith('image/') for k in o.get('data', {}))
+               for c in nb['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', []))
+
+
+def output_text(cell:dict) -> str:
+    "The text of a cell's saved outputs (streams, text/plain, text/html, errors)."
+    parts = []
+    for o in cell.get('outputs', []):
+        if 'text' in o: parts.append(src({'source': o['text']}))
+        for k, v in o.get('data', {}).items():
+            if k.startswith('text/'): parts.append(src({'source': v}))
+        if o.get('output_type') == 'error': parts.append('\n'.join(o.get('traceback', [])))
+    return '\n'.join(parts)
+
+
+def unstable_outputs(nb:dict) -> list[str]:
+    "What in the saved outputs would change from run to run or machine to machine (and errors)."
+    out = []
+    for i, c in enumerate(nb['cells']):
+        if c['cell_type'] != 'code': continue
+        if any(o.get('output_type') == 'error' for o in c.get('outputs', [])): out.append(f'cell {i}: an error output')
+        text = output_text(c)
+        out += [f'cell {i}: {what}: {m.group(0)!r}' for what, rx in UNSTABLE.items() if (m := rx.search(text))]
+    return out
+
+
+def runtime(nb:dict) -> str|None:
+    "The run time recorded in the first cell (`Runs top to bottom in about ...`)."
+    m = RUNTIME.search(src(nb['cells'][0])) if nb['cells'] else None
+    return m.group(1).strip() if m else None
+
+
+def fold(p:Path) -> int:
+    "Set `jupyter.source_hidden` on every solution cell of notebook `p`; returns the cells changed."
+    nb, n = load(p), 0
+    for c in solutions(nb):
+        if not folded(c): c.setdefault('metadata', {}).setdefault('jupyter', {})['source_hidden'] = True; n += 1
+    if n: Path(p).write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + '\n', encoding='utf-8')
+    return n
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--fold', action='store_true', help='fold the solution cells of every notebook under nbs/')
+    a = ap.parse_args(argv)
+    if a.fold:
+        for p in sorted(NBS.rglob('*.ipynb')):
+            if '.ipynb_checkpoints' not in p.parts and (n := fold(p)): print(f'{p.relative_to(ROOT)}: folded {n} solution cell(s)')
+    for name in LESSONS:
+        nb = load(path(name))
+        sol = solutions(nb)
+        print(f"{name:12} {title(nb)[:60]:60} figures {images(nb):2}  solutions {len(sol)} ({sum(map(folded, sol))} folded)  "
+              f"run time: {runtime(nb) or '-'}")
+
+
+if __name__ == '__main__': main()
