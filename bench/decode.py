@@ -14,11 +14,11 @@ import torch
 
 def setup(n_prompts, seed=0):
     "The tiny model, the catalogue and the encoded prompt batches (real test histories)."
-    from minionerec.data import load_dataset
+    from minionerec.data import load_rec_dataset
     from minionerec.evaluate import Catalogue
     from minionerec.models import build_tiny
     from minionerec.prompts import PromptBuilder
-    ds = load_dataset('minionerec-industrial')
+    ds = load_rec_dataset('minionerec-industrial')
     index, titles = ds.sids(), ds.item_titles()
     model, tok = build_tiny(list(titles.values()), sorted({t for v in index.values() for t in v}), vocab_size=3000, hidden=128, layers=2, seed=seed)
     model.eval()

@@ -40,9 +40,9 @@ def main():
                     help='also run SFT under accelerate + DeepSpeed ZeRO-2 (auto: when more than one GPU is visible)')
     ap.add_argument('--zero2-steps', type=int, default=100, help='optimizer steps of the ZeRO-2 SFT')
     a = ap.parse_args()
-    from minionerec.data import load_dataset
+    from minionerec.data import load_rec_dataset
     from minionerec.evaluate import Catalogue, evaluate_generative
-    from minionerec.models import load_base
+    from minionerec.models import load_model
     from minionerec.prompts import PromptBuilder, prompt_settings
     from minionerec.sft import main as sft_main
     from minionerec.sid import load_index, save_sids
@@ -51,7 +51,7 @@ def main():
                 bf16=dev == 'cuda' and torch.cuda.is_bf16_supported())
     print(info, flush=True)
     work = Path(a.out or tempfile.mkdtemp(prefix='gpu_check_'))
-    ds = load_dataset('synthetic', seed=0, n_items=1000, n_users=1500)
+    ds = load_rec_dataset('synthetic', seed=0, n_items=1000, n_users=1500)
     ds.save(work/'data')
     codes = np.random.default_rng(0).integers(0, 32, (len(ds.items), 3))
     save_sids(work/'sid', ds.items['item_id'].tolist(), codes, 32, titles=ds.items['title'].tolist())
@@ -62,7 +62,7 @@ def main():
     sft_wall = time.time() - t0
     log = json.loads((work/'sft'/'log_history.json').read_text())
     end = next(h for h in reversed(log) if 'train_runtime' in h)
-    model, tok = load_base(work/'sft')
+    model, tok = load_model(work/'sft')
     model.to(dev).eval()
     index = load_index(work/'sid'/'index.json', allow_collisions=True, allow_mixed_lengths=True)
     cat = Catalogue(index, tok)

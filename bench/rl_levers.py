@@ -23,7 +23,7 @@ RESULTS = ROOT/'bench'/'results'/'rl_levers.json'
 BUDGET = 20      # minutes of training per run (one core)
 
 GRPO = ['--preset', 'minionerec', '--group-mode', 'beam', '--num-generations', '16', '--prompts-per-device', '2',
-        '--lr', '5e-5', '--limit', '20000', '--epochs', '1']
+        '--lr', '5e-5', '--subsample', '20000', '--epochs', '1']
 # name -> (what, arguments of minionerec.rl; None = the SFT control)
 VARIANTS = {
     'control': ("SFT control: the start trained on with SFT (lr 3e-4, cosine over the same minutes)", None),
@@ -54,7 +54,7 @@ def run_variant(name:str, start:Path, sid:Path, sft_args:list, budget:float) -> 
         man = json.loads((out/'manifest.json').read_text())
         res |= {'train_minutes': round(man['seconds']['train'] / 60, 1), 'steps': man['steps']}
     else:
-        m = json.loads((out/'metrics.json').read_text())['rl']
+        m = json.loads((out/'summary.json').read_text())
         res |= {'train_minutes': round(m['seconds'] / 60, 1), 'steps': m['steps'], 'zero_advantage_fraction': m['zero_advantage_fraction'],
                 'hit_rate': m['hit_rate'], 'group_hit_rate': m['group_hit_rate'], 'kl': m['kl']}
     res |= evaluate(out, sid, log)

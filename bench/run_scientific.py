@@ -38,8 +38,8 @@ def paired(a:np.ndarray, b:np.ndarray) -> dict:
 def per_user(run:Path) -> dict:
     "Per-test-user NDCG@10 of every model, both protocols: {protocol: {model: array}} (test-split order)."
     from minionerec.baselines import SASRec, encode_split, evaluate
-    from minionerec.data import load_dataset
-    ds = load_dataset(run/'data')
+    from minionerec.data import load_rec_dataset
+    ds = load_rec_dataset(run/'data')
     out = {p: {} for p in PROTOCOLS}
     if (run/'baselines'/'sasrec').exists():
         te = encode_split(ds, 'test', 20, past=True)
@@ -63,13 +63,13 @@ def main():
     a = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     from minionerec.core import atomic_write_json
-    from minionerec.pipeline import PipelineConfig, load_config, run_pipeline, read_manifest
+    from minionerec.pipeline import PipelineConfig, load_config, run_pipeline, read_stage
     cfg = load_config(a.config)
     run = Path(a.run_dir or cfg['run_dir']); run = run if run.is_absolute() else ROOT/run
     if not a.collect_only: run_pipeline(PipelineConfig(config=a.config, run_dir=str(run)))
     m = json.loads((run/'metrics.json').read_text())
-    from minionerec.data import load_dataset
-    n_test = len(load_dataset(run/'data').splits['test'])
+    from minionerec.data import load_rec_dataset
+    n_test = len(load_rec_dataset(run/'data').splits['test'])
     models = {}
     for k, name in NAMES.items():
         rows = {}
@@ -81,9 +81,10 @@ def main():
         if rows: models[name] = rows | {'ranking': f"{m[k]['beams']} constrained beams" if 'beams' in m.get(k, {}) else 'full ranking'}
     pu = per_user(run)
     diffs = {p: {f'{x} − {y}': paired(pu[p][x], pu[p][y]) for x, y in PAIRS if x in pu[p] and y in pu[p]} for p in PROTOCOLS}
-    mans = {s: read_manifest(run/s) or {} for s in ('data', 'sid', 'baselines', 'sft', 'rl', 'control', 'eval_sft', 'eval_rl', 'eval_control')}
+    mans = {s: read_stage(run/s) or {} for s in ('data', 'sid', 'baselines', 'sft', 'rl', 'control', 'eval_sft', 'eval_rl', 'eval_control')}
     minutes = {s: round(man['seconds'] / 60, 1) for s, man in mans.items() if 'seconds' in man}
-    rl = json.loads((run/'rl'/'metrics.json').read_text())['rl'] if (run/'rl'/'metrics.json').exists() else {}
+    rl = (json.loads((run/'rl'/'summary.json').read_text()) if (run/'rl'/'summary.json').exists() else
+          json.loads((run/'rl'/'metrics.json').read_text())['rl'] if (run/'rl'/'metrics.json').exists() else {})   # (runs before 0.1's rename)
     rl_summary = {k: rl.get(k) for k in ('rewards', 'G', 'steps', 'seconds', 'zero_advantage_fraction', 'zero_advantage_by_reward',
                                          'hit_rate', 'group_hit_rate', 'kl')}
     dest = ROOT/'bench'/'results'/'scientific.json'

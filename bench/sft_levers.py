@@ -84,8 +84,8 @@ def paired(a:np.ndarray, b:np.ndarray) -> dict:
 def sasrec_ranks() -> dict[str, np.ndarray]:
     "Per-test-sample NDCG@10 of the trained SASRec, both protocols."
     from minionerec.baselines import SASRec, encode_split, evaluate
-    from minionerec.data import load_dataset
-    ds = load_dataset(RUN/'data')
+    from minionerec.data import load_rec_dataset
+    ds = load_rec_dataset(RUN/'data')
     model = SASRec.from_pretrained(RUN/'baselines'/'sasrec')
     te = encode_split(ds, 'test', 20, past=True)
     return {ex: ndcg10(evaluate(model, te, ex, return_ranks=True)[1].tolist()) for ex in (False, True)}

@@ -8,11 +8,6 @@ mixed precision, batch sizes left to the trainer), and the stage's own arguments
 import importlib, sys
 from pathlib import Path
 
-# the dataclass config behind each stage's command line
-STAGE_CONFIGS = {'minionerec.data': 'DataConfig', 'minionerec.text_emb': 'EmbedConfig', 'minionerec.sid': 'SIDConfig',
-                 'minionerec.baselines': 'BaselinesConfig', 'minionerec.sft': 'SFTConfig', 'minionerec.rl': 'RLConfig',
-                 'minionerec.evaluate': 'EvalConfig', 'minionerec.pipeline': 'PipelineConfig'}
-
 
 def check(argv):
     "Raise SystemExit with a message naming the problem; return a summary dict when all is well."
@@ -31,11 +26,12 @@ def check(argv):
                 if k in ds and ds[k] != 'auto':
                     sys.exit(f"check: {a.config_file}: {k}={ds[k]} — leave batch sizes 'auto' so they follow the trainer's arguments on any number of processes")
     mod = a.training_script
-    name = STAGE_CONFIGS.get(mod)
-    if name is None: sys.exit(f"check: unknown stage module {mod!r}; one of {sorted(STAGE_CONFIGS)}")
-    m = importlib.import_module(mod)
+    try: m = importlib.import_module(mod) if mod.startswith('minionerec.') else None
+    except ModuleNotFoundError: m = None
+    if getattr(m, 'CONFIG', None) is None:                       # every stage module names its config dataclass `CONFIG`
+        sys.exit(f"check: {mod!r} is not a stage module of minionerec (a module with a CONFIG dataclass)")
     from minionerec.core import dataclass_parser
-    ns = dataclass_parser(getattr(m, name), prog=f'python -m {mod}').parse_args(a.training_script_args)
+    ns = dataclass_parser(m.CONFIG, prog=f'python -m {mod}').parse_args(a.training_script_args)
     return dict(module=mod, processes=a.num_processes or (cfg.num_processes if cfg else None),
                 mixed_precision=a.mixed_precision or (cfg.mixed_precision if cfg else None), args=vars(ns))
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GRPO over the catalogue from an SFT checkpoint, one node with 8 GPUs, DeepSpeed ZeRO-2, bf16 (launch/zero2.yaml).
 # Usage: launch/rl.sh RUN [extra minionerec.rl options] [--dry-run]
-#   RUN holds data/, sid/, sft/; writes RUN/rl (model + tokenizer, metrics.json key `rl`, logs.jsonl, rl.png).
+#   RUN holds data/, sid/, sft/; writes RUN/rl (model + tokenizer, summary.json, logs.jsonl, rl.png).
 # Defaults are MiniOneRec's rl.sh: the `minionerec` preset (G=16, beta=1e-3, lr=1e-5, temperature 1.0, per-sequence
 # `grpo` loss), constrained beam groups, the ranking reward, training samples plus every title -> SID sample, 2 epochs.
 # Each device decodes whole groups: its batch is PROMPTS x G rows (a multiple of G by construction).

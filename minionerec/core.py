@@ -4,13 +4,18 @@
 
 # %% ../nbs/02_core.ipynb #0b88b3fe
 from __future__ import annotations
-import argparse, contextlib, dataclasses, json, os, random, tempfile, types, typing
+import argparse, contextlib, dataclasses, hashlib, json, os, tempfile, time, types, typing
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+import matplotlib.pyplot as plt
+import numpy as np, torch, torch.distributed as dist
+from accelerate import PartialState
+from matplotlib.figure import Figure
 
 # %% auto #0
 __all__ = ['DATA_SOURCES', 'repo_root', 'data_root', 'real_data', 'atomic_write', 'atomic_write_text', 'atomic_write_json',
-           'atomic_torch_save', 'seed_everything', 'pick_device', 'dist_state', 'launch_info', 'stage_processes',
-           'dataclass_parser', 'parse_config']
+           'atomic_torch_save', 'short_sha1', 'write_manifest', 'subplots', 'pick_device', 'dist_state', 'launch_info',
+           'stage_processes', 'dataclass_parser', 'parse_config']
 
 # %% ../nbs/02_core.ipynb #5ac8f772
 def repo_root() -> Path:
@@ -82,19 +87,44 @@ def atomic_write_json(path, obj, indent:int=2) -> Path:
 
 def atomic_torch_save(obj, path) -> Path:
     "`torch.save` to `path` atomically (a checkpoint is never left half written)."
-    import torch
     return atomic_write(path, lambda p: torch.save(obj, p))
 
-# %% ../nbs/02_core.ipynb #55ca616f
-def seed_everything(seed:int):
-    "Seed Python, NumPy and torch (CPU and CUDA)."
-    import numpy as np, torch
-    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
-    if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
+def short_sha1(x, # a file (`Path`), an array, or an iterable of strings
+              ) -> str:
+    "16 hex digits of a SHA-1: of a file's bytes, of an array's shape, dtype and bytes, or of strings (each ended by NUL)."
+    if isinstance(x, Path): h = hashlib.sha1(x.read_bytes())
+    elif isinstance(x, np.ndarray):
+        x = np.ascontiguousarray(x); h = hashlib.sha1(f'{x.shape}{x.dtype}'.encode()); h.update(x.tobytes())
+    else:
+        h = hashlib.sha1()
+        for s in x: h.update(s.encode('utf-8')); h.update(b'\0')
+    return h.hexdigest()[:16]
 
+def _version(pkg:str) -> str|None:
+    try: return version(pkg)
+    except PackageNotFoundError: return None
+
+def write_manifest(out:str|os.PathLike, # the stage's output folder
+                   stage:str, # the stage's name: 'sid', 'sft', 'rl', 'evaluate', 'baselines', ...
+                   **fields, # what the stage records: its config, inputs, launch settings, timings
+                  ) -> Path:
+    "Write `out/manifest.json` atomically: `stage`, the creation time, the versions of the libraries in force and `fields`."
+    libs = ('minionerec', 'numpy', 'torch', 'transformers', 'trl', 'accelerate', 'deepspeed')
+    return atomic_write_json(Path(out)/'manifest.json', dict(stage=stage, created=time.strftime('%Y-%m-%dT%H:%M:%S'),
+                                                           versions={k: v for k in libs if (v := _version(k))}, **fields))
+
+# %% ../nbs/02_core.ipynb #55ca616f
+def subplots(nrows:int=1, ncols:int=1, # the grid of axes
+             save:bool=False, # only saved to a file (no pyplot), else shown inline through pyplot
+             **kw, # `figsize`, ... (passed to the figure)
+            ):
+    "`(fig, axes)`: a pyplot-free `Figure` when `save`, else `plt.subplots` (inline in a notebook)."
+    if save: fig = Figure(**kw); return fig, fig.subplots(nrows, ncols)
+    return plt.subplots(nrows, ncols, **kw)
+
+# %% ../nbs/02_core.ipynb #c9de2037
 def pick_device(device:str='auto'):
     "`auto` → CUDA when available else CPU; `cpu` / `cuda` / `cuda:N` as given (error if CUDA is asked for and absent)."
-    import torch
     if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     d = torch.device(device)
     if d.type == 'cuda' and not torch.cuda.is_available(): raise RuntimeError(f"--device {device} asked for CUDA, but torch sees no GPU")
@@ -102,15 +132,11 @@ def pick_device(device:str='auto'):
 
 def dist_state(cpu:bool|None=None):
     "accelerate's `PartialState`; on a machine without CUDA it is created with `cpu=True`, so `torchrun` processes form a gloo group."
-    import torch
-    from accelerate import PartialState
     return PartialState(cpu=(not torch.cuda.is_available()) if cpu is None else cpu)
 
 def launch_info(accelerator=None, # an `accelerate.Accelerator` (a Trainer's), when the stage has one
                ) -> dict:
     "How this stage runs: processes, accelerate's distributed type, DeepSpeed ZeRO stage and mixed precision in force."
-    import torch
-    from accelerate import PartialState
     st = PartialState(cpu=not torch.cuda.is_available()) if accelerator is None else accelerator.state
     info = dict(processes=st.num_processes, distributed_type=str(st.distributed_type).split('.')[-1], backend=st.backend,
                 mixed_precision=getattr(accelerator, 'mixed_precision', os.environ.get('ACCELERATE_MIXED_PRECISION', 'no')))
@@ -124,7 +150,6 @@ def stage_processes():
     "Context of a stage's `main`: on exit, destroy the process group if the stage formed one (else a rank may abort in teardown)."
     try: yield
     finally:
-        import torch.distributed as dist
         if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
 # %% ../nbs/02_core.ipynb #682ecc6c

@@ -4,7 +4,7 @@
 
 # %% ../nbs/43_decoding.ipynb #b55376f5
 from __future__ import annotations
-import copy, inspect, random, time
+import copy, inspect, time
 from typing import NamedTuple, Sequence
 
 import torch
@@ -330,20 +330,6 @@ def score_catalogue(model, # a causal LM
 def lp_gather(logp:torch.Tensor, ids:torch.Tensor) -> torch.Tensor:
     "`logp[n, t, ids[n, t]]`."
     return logp.gather(2, ids.unsqueeze(2)).squeeze(2)
-
-# %% ../nbs/43_decoding.ipynb #be444c53
-def _random_catalogue(n_items:int, levels:int=3, codes:int=4, dedup:bool=True, seed:int=0) -> dict[str, list[str]]:
-    "A random SID index (item id -> tokens) for tests; collisions resolved by a `<d_k>` token when `dedup`."
-    rng = random.Random(seed); index, groups = {}, {}
-    for i in range(n_items):
-        sid = tuple(f'<{"abcdefgh"[l]}_{rng.randrange(codes)}>' for l in range(levels))
-        groups.setdefault(sid, []).append(str(i))
-    for sid, its in groups.items():
-        if len(its) == 1: index[its[0]] = list(sid)
-        elif dedup:
-            for k, it in enumerate(its): index[it] = list(sid) + [f'<{"abcdefgh"[levels]}_{k}>']
-        else: index[its[0]] = list(sid)
-    return index
 
 # %% ../nbs/43_decoding.ipynb #27bc2405
 def prefix_allowed_tokens_fn(trie:CatalogueTrie, prompt_len:int):

@@ -9,10 +9,11 @@ from typing import Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
-from transformers import TrainerCallback
+from tokenizers import Tokenizer, decoders, models as bpe_models, pre_tokenizers, trainers
+from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM, TrainerCallback
 
 # %% auto #0
-__all__ = ['PAD', 'BOS', 'EOS', 'train_tokenizer', 'add_sid_tokens', 'tiny_config', 'build_tiny', 'load_tokenizer', 'load_base',
+__all__ = ['PAD', 'BOS', 'EOS', 'train_tokenizer', 'add_sid_tokens', 'tiny_config', 'build_tiny', 'load_tokenizer', 'load_model',
            'add_dropout', 'TimeLimit']
 
 # %% ../nbs/21_models.ipynb #2ae3d1b5
@@ -23,9 +24,7 @@ def train_tokenizer(texts:Iterable[str], # training text (item titles, prompt te
                     sid_tokens:Sequence[str]=(), # added afterwards as single tokens
                    ):
     "A byte-level BPE `PreTrainedTokenizerFast` trained on `texts`, Qwen-style special tokens, left padding."
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-    tok = Tokenizer(models.BPE())
+    tok = Tokenizer(bpe_models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     tr = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[PAD, BOS, EOS], show_progress=False,
@@ -48,7 +47,6 @@ def add_sid_tokens(tokenizer, # a HF tokenizer
 # %% ../nbs/21_models.ipynb #689800e9
 def tiny_config(tokenizer, hidden:int=128, layers:int=2, heads:int=4, kv_heads:int=2, max_positions:int=1024, tie:bool=True):
     "A small `Qwen2Config` sized to `tokenizer`."
-    from transformers import Qwen2Config
     return Qwen2Config(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=4 * hidden, num_hidden_layers=layers,
                        num_attention_heads=heads, num_key_value_heads=kv_heads, max_position_embeddings=max_positions,
                        tie_word_embeddings=tie, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
@@ -60,7 +58,6 @@ def build_tiny(texts:Iterable[str], # text to train the tokenizer on
                vocab_size:int=4000, hidden:int=128, layers:int=2, heads:int=4, kv_heads:int=2, seed:int=0,
               ):
     "Train a tokenizer, build a random tiny Qwen2 model; save both to `out` when given. Returns (model, tokenizer)."
-    from transformers import Qwen2ForCausalLM
     tok = train_tokenizer(texts, vocab_size, sid_tokens)
     torch.manual_seed(seed)
     model = Qwen2ForCausalLM(tiny_config(tok, hidden, layers, heads, kv_heads))
@@ -70,18 +67,16 @@ def build_tiny(texts:Iterable[str], # text to train the tokenizer on
 # %% ../nbs/21_models.ipynb #b6cb976e
 def load_tokenizer(name_or_path:str|os.PathLike):
     "`PreTrainedTokenizerFast.from_pretrained` (keeps the saved pre-tokenizer), left padding, a pad token."
-    from transformers import PreTrainedTokenizerFast
     tok = PreTrainedTokenizerFast.from_pretrained(str(name_or_path), padding_side='left')
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     return tok
 
-def load_base(name_or_path:str|os.PathLike, # HF hub name or local folder
+def load_model(name_or_path:str|os.PathLike, # HF hub name or local folder: a base model, or an SFT / RL output
               sid_tokens:Sequence[str]=(), # SID tokens to add (single tokens)
               dtype:torch.dtype|None=None, # e.g. torch.bfloat16 on GPUs
               init:str='mean', # new embedding rows: 'mean' of existing rows, or 'random' (the model's init)
              ):
     "Load a causal LM + tokenizer with `from_pretrained`, add SID tokens, resize and initialise new rows."
-    from transformers import AutoModelForCausalLM
     tok = load_tokenizer(name_or_path)
     model = AutoModelForCausalLM.from_pretrained(str(name_or_path), dtype=dtype)
     old = model.get_input_embeddings().weight.shape[0]

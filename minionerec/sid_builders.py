@@ -12,7 +12,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import trange
-from .core import atomic_torch_save, pick_device, seed_everything
+from transformers import set_seed
+from .core import atomic_torch_save, pick_device
 
 # %% auto #0
 __all__ = ['BUILDERS', 'check_embeddings', 'nearest', 'SIDBuilder', 'residual_codes', 'RQKMeans', 'balanced_sizes',
@@ -94,7 +95,7 @@ class RQKMeans(SIDBuilder):
 
     def fit(self, emb) -> np.ndarray:
         "Fit one k-means per level on the residuals; return the codes [N, L]."
-        import faiss
+        import faiss   # heavy (faiss-cpu, with its own OpenMP): imported only when a k-means builder fits
         x = check_embeddings(emb, self.codes); r = x.copy(); books = []
         for l in trange(self.levels, desc='rq-kmeans', leave=False):
             km = faiss.Kmeans(x.shape[1], self.codes, niter=self.niter, nredo=self.nredo, seed=self.seed + l, verbose=False,
@@ -127,7 +128,7 @@ class ConstrainedRQKMeans(RQKMeans):
 
     def fit(self, emb) -> np.ndarray:
         "Fit one balanced k-means per level; return the (balanced) training codes [N, L]."
-        from k_means_constrained import KMeansConstrained
+        from k_means_constrained import KMeansConstrained   # heavy (ortools + scikit-learn): only this builder needs it
         x = check_embeddings(emb, self.codes); r = x.astype(np.float64); books, out = [], []
         lo, hi = balanced_sizes(len(x), self.codes, self.slack)
         for l in trange(self.levels, desc='rq-kmeans-constrained', leave=False):
@@ -253,7 +254,7 @@ class RQVAE(SIDBuilder):
     def fit(self, emb) -> np.ndarray:
         "Train the model on `emb`; return the codes [N, L] of every item (Sinkhorn-balanced last level if `sinkhorn`)."
         x0 = check_embeddings(emb, self.codes)
-        seed_everything(self.seed); dev = pick_device(self.device)
+        set_seed(self.seed); dev = pick_device(self.device)
         x = torch.as_tensor(x0, device=dev)
         self.model = self._new_model(x.shape[1]).to(dev); self.in_dim = x.shape[1]
         self._init_codebooks(x)

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from .core import atomic_torch_save, atomic_write_json, parse_config, pick_device, seed_everything
+from transformers import set_seed
+from .core import atomic_torch_save, atomic_write_json, parse_config, pick_device, subplots
 from .metrics import DEFAULT_KS, metrics_from_ranks, metrics_table, ranks_from_scores, write_metrics
 
 # %% auto #0
@@ -209,7 +210,7 @@ def _autocast(device:torch.device, enabled:bool):
 def train(cfg:ToyConfig, sequences:Sequence[Sequence[int]]|None=None) -> dict:
     "Train `PoolingRec` as `cfg` says; returns test metrics of the model and of popularity, and the history."
     if cfg.grad_accum < 1: raise ValueError(f"--grad-accum must be ≥ 1, got {cfg.grad_accum}")
-    seed_everything(cfg.seed)
+    set_seed(cfg.seed)
     device = pick_device(cfg.device)
     seqs = [list(s) for s in (sequences if sequences is not None else load_sequences(cfg))]
     top = max(max(s) for s in seqs)
@@ -261,8 +262,7 @@ def train(cfg:ToyConfig, sequences:Sequence[Sequence[int]]|None=None) -> dict:
 # %% ../nbs/00_toy_rec.ipynb #de96bf77
 def plot_history(hist:dict, path:str|os.PathLike|None=None):
     "Training loss per step and validation HR@10 per epoch vs popularity; saved to `path` when given."
-    import matplotlib.pyplot as plt
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.5))
+    fig, (a, b) = subplots(1, 2, save=path is not None, figsize=(10, 3.5))
     a.plot(hist['step_loss'], lw=0.8); a.set(xlabel='step', ylabel='cross-entropy', title='training loss')
     ep = [e['epoch'] for e in hist['epochs']]
     b.plot(ep, [e['valid_HR@10'] for e in hist['epochs']], 'o-', label='model')

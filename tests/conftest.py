@@ -12,11 +12,11 @@ os.environ.setdefault('HF_HUB_DISABLE_TELEMETRY', '1')
 @pytest.fixture(scope='session')
 def tiny_run(tmp_path_factory):
     "A run folder with `data/` (synthetic), `sid/` (random 3x8 codes, deduplicated) and `tiny/` (an untrained model)."
-    from minionerec.data import load_dataset
+    from minionerec.data import load_rec_dataset
     from minionerec.models import build_tiny
     from minionerec.sid import save_sids
     d = tmp_path_factory.mktemp('tiny_run')
-    ds = load_dataset('synthetic', seed=0, n_items=300, n_users=200)
+    ds = load_rec_dataset('synthetic', seed=0, n_items=300, n_users=200)
     ds.save(d/'data')
     codes = np.random.default_rng(0).integers(0, 8, (len(ds.items), 3))
     save_sids(d/'sid', ds.items['item_id'].tolist(), codes, 8, titles=ds.items['title'].tolist())

@@ -11,11 +11,11 @@ ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'HF_HUB_OFFLINE': '1', 'HF_HUB_DISA
 
 def _tiny_world(d: Path):
     "Synthetic dataset, random 3-level SIDs and an untrained tiny model saved as the SFT start."
-    from minionerec.data import load_dataset
+    from minionerec.data import load_rec_dataset
     from minionerec.models import build_tiny
     from minionerec.prompts import PLAIN
     from minionerec.sid import save_sids
-    ds = load_dataset('synthetic', seed=0, n_items=120, n_users=80)
+    ds = load_rec_dataset('synthetic', seed=0, n_items=120, n_users=80)
     ds.save(d/'data')
     codes = np.random.default_rng(0).integers(0, 6, (len(ds.items), 3))
     save_sids(d/'sid', ds.items['item_id'].tolist(), codes, 6, titles=ds.items['title'].tolist())
@@ -29,11 +29,11 @@ def test_rl_two_processes(tmp_path):
     torchrun = str(Path(sys.executable).parent/'torchrun')
     cmd = [torchrun, '--nproc_per_node', '2', '--master_port', str(29500 + os.getpid() % 1000), '-m', 'minionerec.rl',
            '--sft', str(tmp_path/'sft'), '--data', str(tmp_path/'data'), '--sid', str(tmp_path/'sid'), '--out', str(tmp_path/'rl'),
-           '--num-generations', '4', '--prompts-per-device', '2', '--max-steps', '2', '--limit', '24', '--title2sid', '8',
+           '--num-generations', '4', '--prompts-per-device', '2', '--max-steps', '2', '--subsample', '24', '--title2sid', '8',
            '--rewards', 'ranking', 'hierarchical', '--lr', '1e-3']
     p = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=240)
     assert p.returncode == 0, f"{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
-    m = json.loads((tmp_path/'rl'/'metrics.json').read_text())['rl']
+    m = json.loads((tmp_path/'rl'/'summary.json').read_text())
     assert m['processes'] == 2 and m['steps'] == 2
     # rank 0's reward functions checked every row they scored: 2 rewards x 2 steps x (2 prompts x G=4) rows
     assert m['binding_checked'] == 2 * 2 * 8, m

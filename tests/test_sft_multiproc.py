@@ -11,10 +11,10 @@ ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_
 
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
-    from minionerec.data import load_dataset
+    from minionerec.data import load_rec_dataset
     from minionerec.sid import save_sids
     d = tmp_path_factory.mktemp('sft2')
-    ds = load_dataset('synthetic', seed=0, n_items=200, n_users=150)
+    ds = load_rec_dataset('synthetic', seed=0, n_items=200, n_users=150)
     ds.save(d/'data')
     codes = np.random.default_rng(0).integers(0, 8, (len(ds.items), 3))
     save_sids(d/'sid', ds.items['item_id'].tolist(), codes, 8, titles=ds.items['title'].tolist())

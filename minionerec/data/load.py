@@ -31,7 +31,7 @@ from .splits import split_dataset
 from .synthetic import make_synthetic
 
 # %% auto #0
-__all__ = ['DATASETS', 'FORMATS', 'detect_format', 'read_dataset', 'load_dataset', 'DataConfig', 'build_dataset',
+__all__ = ['DATASETS', 'FORMATS', 'CONFIG', 'detect_format', 'read_dataset', 'load_rec_dataset', 'DataConfig', 'build_dataset',
            'publish_folder', 'main']
 
 # %% ../../nbs/data/10_load.ipynb #9bfb9623
@@ -78,7 +78,7 @@ def read_dataset(path, # a dataset file or folder
         return read_amazon_raw(*files, **kw)
     raise ValueError(f"unknown format {fmt!r}: use one of {FORMATS}")
 
-def load_dataset(name_or_path, # 'synthetic', a name in DATASETS, or a file/folder
+def load_rec_dataset(name_or_path, # 'synthetic', a name in DATASETS, or a file/folder
                  format:str|None=None, # for a path: one of FORMATS (guessed when None)
                  protocol:str|None=None, # 'loo', 'minionerec' or 'given' (default: 'given' if the source has splits)
                  data_dir=None, # data folder for registry names (default: `minionerec.core.data_root()`)
@@ -123,19 +123,21 @@ class DataConfig:
     id_titles: bool = field(default=False, metadata={'help': 'recbole: without X.text or X.item, titles are item ids'})
     minionerec: bool = field(default=False, metadata={'help': 'also write the MiniOneRec layout to <out>/minionerec'})
 
+CONFIG = DataConfig   # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
+
 def build_dataset(cfg:DataConfig) -> RecDataset:
     "The dataset a `DataConfig` describes, split."
     common = dict(protocol=cfg.protocol, data_dir=cfg.data_dir, history=cfg.history)
     if cfg.source == 'synthetic':
-        return load_dataset('synthetic', seed=cfg.seed, n_items=cfg.n_items, n_users=cfg.n_users, **common)
-    if cfg.source in DATASETS: return load_dataset(cfg.source, **common)
+        return load_rec_dataset('synthetic', seed=cfg.seed, n_items=cfg.n_items, n_users=cfg.n_users, **common)
+    if cfg.source in DATASETS: return load_rec_dataset(cfg.source, **common)
     if cfg.source not in FORMATS:
         raise ValueError(f"--source {cfg.source!r}: use a dataset name ({['synthetic', *DATASETS]}) "
                          f"or a format {FORMATS}")
     if cfg.path is None: raise ValueError(f"--source {cfg.source} needs --path")
     kw = {'amazon-raw': dict(user_k=cfg.user_k, item_k=cfg.item_k, start=cfg.start, end=cfg.end),
           'recbole': dict(file_order_is_time=cfg.file_order_is_time, id_titles=cfg.id_titles)}.get(cfg.source, {})
-    return load_dataset(cfg.path, format=cfg.source, **common, **kw)
+    return load_rec_dataset(cfg.path, format=cfg.source, **common, **kw)
 
 _OUTPUTS = ('items.jsonl', 'sequences.jsonl', *(f'{s}.jsonl' for s in SPLITS), 'minionerec')  # what `main` writes
 

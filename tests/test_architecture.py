@@ -1,0 +1,102 @@
+"""The module map (ARCHITECTURE.md) against the code: allowed imports, no cycles, no hidden imports, short modules."""
+import ast, re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = ROOT/'minionerec'
+MAX_LINES = 450
+
+
+def table() -> dict[str, tuple[int, set[str]]]:
+    "module -> (layer, modules it may use), from the table of ARCHITECTURE.md."
+    out = {}
+    for line in (ROOT/'ARCHITECTURE.md').read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip('|').split('|')]
+        if len(cells) != 4 or not cells[0].isdigit(): continue
+        mod = re.findall(r'`(\w+)`', cells[1])
+        assert len(mod) == 1, f"ARCHITECTURE.md: one module per row: {line}"
+        out[mod[0]] = (int(cells[0]), set(re.findall(r'`(\w+)`', cells[3])))
+    return out
+
+
+def module_of(path: Path) -> str:
+    "The map's name of a file: its first component under minionerec/ (data/*.py are `data`)."
+    return path.relative_to(PKG).parts[0].removesuffix('.py')
+
+
+def imports(path: Path) -> list[tuple[str, int, bool, str]]:
+    "(imported minionerec module or other top-level name, line, inside a function?, source line) of every import."
+    src = path.read_text(); lines = src.splitlines(); tree = ast.parse(src); out = []
+    def visit(node, in_fn):
+        for ch in ast.iter_child_nodes(node):
+            fn = in_fn or isinstance(ch, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            if isinstance(ch, ast.ImportFrom):
+                if ch.level:                                     # relative: resolve against the file's package
+                    base = path.parent.relative_to(ROOT).parts[:len(path.parent.relative_to(ROOT).parts) - ch.level + 1]
+                    name = '.'.join(base + ((ch.module,) if ch.module else ()))
+                else: name = ch.module or ''
+                names = [name + '.' + a.name for a in ch.names] if name in ('minionerec',) else [name]
+                out.extend((n, ch.lineno, in_fn, lines[ch.lineno - 1]) for n in names)
+            elif isinstance(ch, ast.Import):
+                out.extend((a.name, ch.lineno, in_fn, lines[ch.lineno - 1]) for a in ch.names)
+            visit(ch, fn)
+    visit(tree, False)
+    return out
+
+
+def ours(name: str) -> str | None:
+    parts = name.split('.')
+    return parts[1] if parts[0] == 'minionerec' and len(parts) > 1 and parts[1] != '__version__' else None
+
+
+def files():
+    return [p for p in sorted(PKG.rglob('*.py')) if p.name not in ('_modidx.py',) and p.relative_to(PKG).parts[0] != '__init__.py']
+
+
+def test_table_names_every_module():
+    mods = {module_of(p) for p in files()}
+    assert mods == set(table()), f"modules not in ARCHITECTURE.md: {mods - set(table())}; rows without a module: {set(table()) - mods}"
+
+
+def test_imports_follow_the_table():
+    t, bad = table(), []
+    for p in files():
+        m = module_of(p)
+        for name, line, _, _ in imports(p):
+            o = ours(name)
+            if o is None or o == m: continue
+            layer, may = t[m]
+            if o not in may: bad.append(f"{p.relative_to(ROOT)}:{line}: `{m}` imports `{o}` (may use {sorted(may) or 'nothing of ours'})")
+            elif t[o][0] > layer: bad.append(f"{p.relative_to(ROOT)}:{line}: `{m}` (layer {layer}) imports `{o}` (layer {t[o][0]})")
+    assert not bad, '\n'.join(bad)
+
+
+def test_no_import_cycle():
+    graph = {module_of(p): set() for p in files()}
+    for p in files():
+        graph[module_of(p)] |= {o for n, *_ in imports(p) if (o := ours(n)) and o != module_of(p)}
+    seen, stack = set(), []
+    def dfs(m):
+        if m in stack: raise AssertionError(f"import cycle: {' -> '.join(stack[stack.index(m):] + [m])}")
+        if m in seen: return
+        stack.append(m)
+        for o in sorted(graph[m]): dfs(o)
+        stack.pop(); seen.add(m)
+    for m in sorted(graph): dfs(m)
+
+
+def test_no_hidden_imports():
+    "An import inside a function is allowed only for an optional heavy dependency, said so in a comment on its line."
+    bad = [f"{p.relative_to(ROOT)}:{line}: {src.strip()}" for p in files() for name, line, in_fn, src in imports(p)
+           if in_fn and not re.search(r'#.*\b(optional|heavy)\b', src)]
+    assert not bad, "imports inside functions (move them to the top, or say why they are optional/heavy):\n" + '\n'.join(bad)
+
+
+def test_modules_are_short_and_stages_show_their_command_line():
+    long = {str(p.relative_to(ROOT)): n for p in files() if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert not long, f"modules over {MAX_LINES} lines: {long}"
+    for stage in ('data', 'text_emb', 'sid', 'baselines', 'sft', 'rl', 'evaluate', 'pipeline'):
+        p = PKG/stage/'__init__.py' if (PKG/stage).is_dir() else PKG/f'{stage}.py'
+        doc = ast.get_docstring(ast.parse(p.read_text())) or ''
+        assert f'python -m minionerec.{stage}' in doc, f"{p.relative_to(ROOT)}: the module docstring does not show `python -m minionerec.{stage} ...`"
+        assert 'CONFIG = ' in p.read_text() or 'CONFIG' in p.read_text(), f"{p.relative_to(ROOT)}: no CONFIG dataclass"
