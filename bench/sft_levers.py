@@ -55,7 +55,7 @@ def collab_sid() -> Path:
     if not (out/'index.json').exists():
         emb = next((RUN/'sid').glob('emb-*.npy'))
         sh([sys.executable, '-m', 'minionerec.sid', '--data', str(RUN/'data'), '--out', str(out), '--method', 'rqkmeans-constrained',
-            '--levels', '3', '--codes', '256', '--seed', '0', '--embeddings', str(emb),
+            '--levels', '3', '--codes-per-level', '256', '--seed', '0', '--embeddings', str(emb),
             '--collab-emb', str(RUN/'baselines'/'sasrec'/'item_emb.npy')], OUT/'collab_sid.log', threads=2)
     return out
 

@@ -15,7 +15,7 @@ p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument('--emb', default='/tmp/sci_emb.npy', help='embedding cache (.npy + .json)')
 p.add_argument('--encode', action='store_true', help='(re)encode and time it, even if the cache exists')
 p.add_argument('--threads', type=int, default=2)
-p.add_argument('--levels', type=int, default=3); p.add_argument('--codes', type=int, default=256)
+p.add_argument('--levels', type=int, default=3); p.add_argument('--codes-per-level', type=int, default=256)
 p.add_argument('--methods', nargs='+', default=list(BUILDERS), help='builders; METHOD+sinkhorn switches that option on')
 p.add_argument('--json', default=None, help='also write the results here')
 a = p.parse_args()
@@ -36,9 +36,9 @@ else:
     emb = encode_items(items, cache_path=a.emb)  # checked against the cache's metadata
 for m in a.methods:
     name, *opts = m.split('+')  # e.g. rqvae+sinkhorn: the builder with sinkhorn=True
-    t0, c0 = time.time(), time.process_time(); b = make_builder(name, levels=a.levels, codes=a.codes, seed=0, **{o: True for o in opts})
+    t0, c0 = time.time(), time.process_time(); b = make_builder(name, levels=a.levels, codes_per_level=a.codes_per_level, seed=0, **{o: True for o in opts})
     codes = b.fit(emb); t, c = time.time() - t0, time.process_time() - c0
-    r = sid_report(codes, a.codes); fin, dsize = dedup_codes(codes); rf = sid_report(fin)
+    r = sid_report(codes, a.codes_per_level); fin, dsize = dedup_codes(codes); rf = sid_report(fin)
     res[m] = dict(seconds=round(t, 1), cpu_seconds=round(c, 1), utilisation=[round(x['utilisation'], 4) for x in r['per_level']],
                   used=[x['used'] for x in r['per_level']], perplexity=[round(x['perplexity'], 1) for x in r['per_level']],
                   collided_items=r['collided_items'], collision_groups=r['collision_groups'], collision_rate=round(r['collision_rate'], 4),

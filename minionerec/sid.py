@@ -197,7 +197,7 @@ class SIDConfig:
     out: str = field(metadata={'help': 'output folder'})
     method: Literal['rqvae', 'rqkmeans', 'rqkmeans-constrained', 'rqkmeans-plus'] = field(default='rqkmeans-constrained', metadata={'help': 'SID builder'})
     levels: int = field(default=3, metadata={'help': 'L, SID levels'})
-    codes: int = field(default=256, metadata={'help': 'K, codes per level'})
+    codes_per_level: int = field(default=256, metadata={'help': 'K, codes per level'})
     seed: int = field(default=0, metadata={'help': 'random seed'})
     dedup: Literal['all', 'collided'] = field(default='all', metadata={'help': "extra level on every SID ('all') or only on collided ones"})
     embeddings: str|None = field(default=None, metadata={'help': 'precomputed [N, D] .npy (skips encoding)'})
@@ -245,13 +245,13 @@ def build_sids(c:SIDConfig) -> dict[str, list[str]]:
         emb = join_collaborative(emb, items['item_id'].astype(str).tolist(), c.collab_emb, c.collab_weight)
         emb_meta |= dict(collab_emb=str(c.collab_emb), collab_weight=c.collab_weight)
     t_emb = time.time() - t0
-    kw = dict(levels=c.levels, codes=c.codes, seed=c.seed)
+    kw = dict(levels=c.levels, codes_per_level=c.codes_per_level, seed=c.seed)
     if c.method in ('rqvae', 'rqkmeans-plus'):
         kw.update(sinkhorn=c.sinkhorn, device=c.device, **({'epochs': c.epochs} if c.epochs else {}))
     builder = make_builder(c.method, **kw)
     codes = builder.fit(emb)
     t_fit = time.time() - t0 - t_emb
-    index = save_sids(c.out, items['item_id'].astype(str).tolist(), codes, c.codes, titles=items['title'].tolist() if 'title' in items else None,
+    index = save_sids(c.out, items['item_id'].astype(str).tolist(), codes, c.codes_per_level, titles=items['title'].tolist() if 'title' in items else None,
                       builder=builder, dedup=c.dedup,
                       manifest=dict(method=c.method, params=builder.params(), config=dataclasses.asdict(c), data=str(c.data),
                                     embeddings_sha1=short_sha1(emb), **emb_meta,

@@ -22,7 +22,7 @@ __all__ = ['BUILDERS', 'check_embeddings', 'nearest', 'SIDBuilder', 'residual_co
 
 # %% ../nbs/12_sid_builders.ipynb #0f606b0a
 def check_embeddings(emb, # [N, D] embeddings
-                     codes:int, # K, codes per level
+                     codes_per_level:int, # K, codes per level
                     ) -> np.ndarray: # contiguous float32 copy
     "Validate embeddings for a builder: 2-d, finite, at least K items; `ValueError` naming the problem."
     x = np.asarray(emb.detach().cpu() if isinstance(emb, torch.Tensor) else emb)
@@ -30,7 +30,7 @@ def check_embeddings(emb, # [N, D] embeddings
     if not np.issubdtype(x.dtype, np.number): raise ValueError(f"embeddings must be numeric, got dtype {x.dtype}")
     bad = ~np.isfinite(x).all(1)
     if bad.any(): raise ValueError(f"embeddings contain NaN or inf in {bad.sum()} row(s), e.g. rows {np.flatnonzero(bad)[:5].tolist()}")
-    if len(x) < codes: raise ValueError(f"{len(x)} items are fewer than K = {codes} codes per level; use a smaller --codes")
+    if len(x) < codes_per_level: raise ValueError(f"{len(x)} items are fewer than K = {codes_per_level} codes per level; use a smaller --codes-per-level")
     return np.ascontiguousarray(x, dtype=np.float32)
 
 # %% ../nbs/12_sid_builders.ipynb #02f97cc5
@@ -49,9 +49,9 @@ def nearest(x:np.ndarray, # [N, D]
 class SIDBuilder:
     "Base class: `fit(emb) → codes [N, L]`, `encode(emb) → codes`, `save(path)`; see `load_builder`."
     method = None
-    def __init__(self, levels:int=3, codes:int=256, seed:int=0):
-        if levels < 1 or codes < 2: raise ValueError(f"need levels ≥ 1 and codes ≥ 2, got {levels}, {codes}")
-        self.levels, self.codes, self.seed = levels, codes, seed
+    def __init__(self, levels:int=3, codes_per_level:int=256, seed:int=0):
+        if levels < 1 or codes_per_level < 2: raise ValueError(f"need levels ≥ 1 and codes_per_level ≥ 2, got {levels}, {codes_per_level}")
+        self.levels, self.codes_per_level, self.seed = levels, codes_per_level, seed
         self.history = []
 
     def params(self) -> dict:
@@ -87,18 +87,18 @@ def residual_codes(x:np.ndarray, # [N, D]
 class RQKMeans(SIDBuilder):
     "Residual k-means (faiss), one codebook of K centroids per level."
     method = 'rqkmeans'
-    def __init__(self, levels:int=3, codes:int=256, seed:int=0,
+    def __init__(self, levels:int=3, codes_per_level:int=256, seed:int=0,
                  niter:int=25, # k-means iterations per level
                  nredo:int=1, # k-means restarts per level (the best is kept)
                 ):
-        super().__init__(levels, codes, seed); self.niter, self.nredo = niter, nredo
+        super().__init__(levels, codes_per_level, seed); self.niter, self.nredo = niter, nredo
 
     def fit(self, emb) -> np.ndarray:
         "Fit one k-means per level on the residuals; return the codes [N, L]."
         import faiss   # heavy (faiss-cpu, with its own OpenMP): imported only when a k-means builder fits
-        x = check_embeddings(emb, self.codes); r = x.copy(); books = []
+        x = check_embeddings(emb, self.codes_per_level); r = x.copy(); books = []
         for l in trange(self.levels, desc='rq-kmeans', leave=False):
-            km = faiss.Kmeans(x.shape[1], self.codes, niter=self.niter, nredo=self.nredo, seed=self.seed + l, verbose=False,
+            km = faiss.Kmeans(x.shape[1], self.codes_per_level, niter=self.niter, nredo=self.nredo, seed=self.seed + l, verbose=False,
                               min_points_per_centroid=1, max_points_per_centroid=1 << 30)
             km.train(r)
             C = km.centroids.copy(); books.append(C); r -= C[nearest(r, C)]
@@ -119,20 +119,20 @@ def balanced_sizes(n:int, k:int, slack:float=0.1) -> tuple[int, int]:
 class ConstrainedRQKMeans(RQKMeans):
     "Residual k-means with balanced cluster sizes per level (`k-means-constrained`): every code is used."
     method = 'rqkmeans-constrained'
-    def __init__(self, levels:int=3, codes:int=256, seed:int=0,
+    def __init__(self, levels:int=3, codes_per_level:int=256, seed:int=0,
                  niter:int=30, # max iterations per level
                  nredo:int=1, # restarts per level
                  slack:float=0.1, # cluster sizes within N/K·(1 ± slack)
                 ):
-        SIDBuilder.__init__(self, levels, codes, seed); self.niter, self.nredo, self.slack = niter, nredo, slack
+        SIDBuilder.__init__(self, levels, codes_per_level, seed); self.niter, self.nredo, self.slack = niter, nredo, slack
 
     def fit(self, emb) -> np.ndarray:
         "Fit one balanced k-means per level; return the (balanced) training codes [N, L]."
         from k_means_constrained import KMeansConstrained   # heavy (ortools + scikit-learn): only this builder needs it
-        x = check_embeddings(emb, self.codes); r = x.astype(np.float64); books, out = [], []
-        lo, hi = balanced_sizes(len(x), self.codes, self.slack)
+        x = check_embeddings(emb, self.codes_per_level); r = x.astype(np.float64); books, out = [], []
+        lo, hi = balanced_sizes(len(x), self.codes_per_level, self.slack)
         for l in trange(self.levels, desc='rq-kmeans-constrained', leave=False):
-            km = KMeansConstrained(n_clusters=self.codes, size_min=lo, size_max=hi, n_init=self.nredo, max_iter=self.niter,
+            km = KMeansConstrained(n_clusters=self.codes_per_level, size_min=lo, size_max=hi, n_init=self.nredo, max_iter=self.niter,
                                    random_state=self.seed + l, n_jobs=1)
             lab = km.fit_predict(np.array(r, dtype=np.float64, order='C', copy=True))
             C = km.cluster_centers_; books.append(C.astype(np.float32)); out.append(lab.astype(np.int64)); r = r - C[lab]
@@ -168,11 +168,11 @@ class ResidualMLP(nn.Module):
 
 class RQModel(nn.Module):
     "Encoder → residual quantiser (L codebooks of K) → decoder."
-    def __init__(self, in_dim:int, levels:int, codes:int, e_dim:int, hidden:Sequence[int], residual:bool=False, beta:float=0.25):
+    def __init__(self, in_dim:int, levels:int, codes_per_level:int, e_dim:int, hidden:Sequence[int], residual:bool=False, beta:float=0.25):
         super().__init__()
         if residual: self.encoder, self.decoder, e_dim = ResidualMLP(in_dim, hidden), ResidualMLP(in_dim, hidden), in_dim
         else: self.encoder, self.decoder = _mlp([in_dim, *hidden, e_dim]), _mlp([e_dim, *reversed(hidden), in_dim])
-        self.codebooks = nn.Parameter(torch.zeros(levels, codes, e_dim)); self.beta = beta
+        self.codebooks = nn.Parameter(torch.zeros(levels, codes_per_level, e_dim)); self.beta = beta
 
     def quantise(self, z, sinkhorn_eps:float|None=None, balance:bool=False):
         "`(z_q, codes [B, L], quantisation loss, balance penalty, residual norms [B, L])`."
@@ -200,7 +200,7 @@ class RQVAE(SIDBuilder):
     "RQ-VAE: MLP autoencoder with a residual vector quantiser (k-means-initialised codebooks, straight-through, commitment β)."
     method = 'rqvae'
     residual = False
-    def __init__(self, levels:int=3, codes:int=256, seed:int=0,
+    def __init__(self, levels:int=3, codes_per_level:int=256, seed:int=0,
                  e_dim:int=32, # latent size
                  hidden:Sequence[int]=(256, 128), # encoder hidden sizes (the decoder mirrors them)
                  epochs:int=200, # passes over the items
@@ -215,19 +215,19 @@ class RQVAE(SIDBuilder):
                  device:str='auto', # 'auto', 'cpu', 'cuda'
                  progress:bool=True, # tqdm bar
                 ):
-        SIDBuilder.__init__(self, levels, codes, seed)
+        SIDBuilder.__init__(self, levels, codes_per_level, seed)
         self.e_dim, self.hidden, self.epochs, self.batch_size, self.lr, self.beta = e_dim, tuple(hidden), epochs, batch_size, lr, beta
         self.quant_weight, self.sinkhorn, self.sinkhorn_eps, self.balance, self.dead_code_every = quant_weight, sinkhorn, sinkhorn_eps, balance, dead_code_every
         self.device, self.progress, self.model = device, progress, None
 
     def _new_model(self, in_dim:int) -> RQModel:
-        return RQModel(in_dim, self.levels, self.codes, self.e_dim, self.hidden, self.residual, self.beta)
+        return RQModel(in_dim, self.levels, self.codes_per_level, self.e_dim, self.hidden, self.residual, self.beta)
 
     @torch.no_grad()
     def _init_codebooks(self, x:torch.Tensor):
         "k-means (faiss) on the residuals of the initial latents."
         z = self.model.encoder(x).cpu().numpy()
-        km = RQKMeans(self.levels, self.codes, self.seed); km.fit(z)
+        km = RQKMeans(self.levels, self.codes_per_level, self.seed); km.fit(z)
         self.model.codebooks.copy_(torch.as_tensor(km.codebooks))
 
     @torch.no_grad()
@@ -236,7 +236,7 @@ class RQVAE(SIDBuilder):
         r, n = self.model.encoder(x), 0
         for l, C in enumerate(self.model.codebooks):
             i = (torch.cdist(r, C)).argmin(1)
-            dead = torch.nonzero(torch.bincount(i, minlength=self.codes) == 0).flatten()
+            dead = torch.nonzero(torch.bincount(i, minlength=self.codes_per_level) == 0).flatten()
             if len(dead):
                 err = (r - C[i]).norm(dim=1)
                 top = err.topk(min(len(err), 2 * len(dead))).indices
@@ -253,7 +253,7 @@ class RQVAE(SIDBuilder):
 
     def fit(self, emb) -> np.ndarray:
         "Train the model on `emb`; return the codes [N, L] of every item (Sinkhorn-balanced last level if `sinkhorn`)."
-        x0 = check_embeddings(emb, self.codes)
+        x0 = check_embeddings(emb, self.codes_per_level)
         set_seed(self.seed); dev = pick_device(self.device)
         x = torch.as_tensor(x0, device=dev)
         self.model = self._new_model(x.shape[1]).to(dev); self.in_dim = x.shape[1]
@@ -294,21 +294,21 @@ class RQKMeansPlus(RQVAE):
     "RQ-KMeans+: residual-MLP encoder (Z = X + MLP(X), zero-initialised) warm-started from constrained RQ-KMeans codebooks, trained like RQ-VAE."
     method = 'rqkmeans-plus'
     residual = True
-    def __init__(self, levels:int=3, codes:int=256, seed:int=0,
+    def __init__(self, levels:int=3, codes_per_level:int=256, seed:int=0,
                  hidden:Sequence[int]=(256,), # hidden sizes of the residual MLPs
                  epochs:int=100, batch_size:int=512, lr:float=1e-3, beta:float=0.25, quant_weight:float=1.0,
                  sinkhorn:bool=False, sinkhorn_eps:float=0.003, balance:float=0.0, dead_code_every:int=0,
                  slack:float=0.1, # size slack of the constrained k-means warm start
                  init_niter:int=30, # its iterations per level
                  device:str='auto', progress:bool=True):
-        super().__init__(levels, codes, seed, None, hidden, epochs, batch_size, lr, beta, quant_weight, sinkhorn, sinkhorn_eps,
+        super().__init__(levels, codes_per_level, seed, None, hidden, epochs, batch_size, lr, beta, quant_weight, sinkhorn, sinkhorn_eps,
                          balance, dead_code_every, device, progress)
         self.slack, self.init_niter = slack, init_niter
 
     @torch.no_grad()
     def _init_codebooks(self, x:torch.Tensor):
         "Constrained RQ-KMeans on X (= Z at step 0)."
-        km = ConstrainedRQKMeans(self.levels, self.codes, self.seed, niter=self.init_niter, slack=self.slack)
+        km = ConstrainedRQKMeans(self.levels, self.codes_per_level, self.seed, niter=self.init_niter, slack=self.slack)
         self.init_codes = km.fit(x.cpu().numpy())
         self.model.codebooks.copy_(torch.as_tensor(km.codebooks))
 
@@ -316,7 +316,7 @@ class RQKMeansPlus(RQVAE):
 BUILDERS = {c.method: c for c in (RQVAE, RQKMeans, ConstrainedRQKMeans, RQKMeansPlus)}
 
 def make_builder(method:str, # one of `BUILDERS`: rqvae, rqkmeans, rqkmeans-constrained, rqkmeans-plus
-                 **kwargs, # the builder's parameters (levels, codes, seed, …)
+                 **kwargs, # the builder's parameters (levels, codes_per_level, seed, …)
                 ) -> SIDBuilder:
     "A builder by method name."
     if method not in BUILDERS: raise ValueError(f"unknown SID method {method!r}; choose from {sorted(BUILDERS)}")
