@@ -25,6 +25,8 @@ if str(BENCH) not in sys.path: sys.path.insert(0, str(BENCH))
 # name -> (results file, module in bench/, its table function)
 TABLES = {
     'scientific': ('scientific.json', 'run_scientific', 'markdown'),
+    'scientific_rl': ('scientific.json', 'run_scientific', 'rl_markdown'),
+    'decode': ('scientific.json', 'run_scientific', 'decode_markdown'),
     'sft_levers': ('sft_levers.json', 'sft_levers', 'table'),
     'rl_levers': ('rl_levers.json', 'rl_levers', 'table'),
 }
