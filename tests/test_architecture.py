@@ -1,5 +1,7 @@
 """The module map (ARCHITECTURE.md) against the code: allowed imports, no cycles, no hidden imports, short modules."""
 import ast, re
+
+import pytest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -7,10 +9,10 @@ PKG = ROOT/'minionerec'
 MAX_LINES = 450
 
 
-def table() -> dict[str, tuple[int, set[str]]]:
+def table(path: Path = ROOT/'ARCHITECTURE.md') -> dict[str, tuple[int, set[str]]]:
     "module -> (layer, modules it may use), from the table of ARCHITECTURE.md."
     out = {}
-    for line in (ROOT/'ARCHITECTURE.md').read_text().splitlines():
+    for line in path.read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip('|').split('|')]
         if len(cells) != 4 or not cells[0].isdigit(): continue
         mod = re.findall(r'`(\w+)`', cells[1])
@@ -56,6 +58,13 @@ def files():
 def test_table_names_every_module():
     mods = {module_of(p) for p in files()}
     assert mods == set(table()), f"modules not in ARCHITECTURE.md: {mods - set(table())}; rows without a module: {set(table()) - mods}"
+
+
+def test_shared_map_agrees():
+    "The project's map beside the repository (../shared/ARCHITECTURE.md), where present, has the same layers and rules."
+    shared = ROOT.parent/'shared'/'ARCHITECTURE.md'
+    if not shared.exists(): pytest.skip("no ../shared/ARCHITECTURE.md beside the repository")
+    assert table(shared) == table(), "../shared/ARCHITECTURE.md and ARCHITECTURE.md disagree: update the one that is wrong"
 
 
 def test_imports_follow_the_table():
