@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_core.ipynb #0b88b3fe
 from __future__ import annotations
-import argparse, contextlib, dataclasses, hashlib, json, os, tempfile, time, types, typing
+import argparse, contextlib, dataclasses, hashlib, json, os, sys, tempfile, time, types, typing
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 import matplotlib.pyplot as plt
@@ -147,10 +147,18 @@ def launch_info(accelerator=None, # an `accelerate.Accelerator` (a Trainer's), w
 
 @contextlib.contextmanager
 def stage_processes():
-    "Context of a stage's `main`: on exit, destroy the process group if the stage formed one (else a rank may abort in teardown)."
-    try: yield
+    "Context of a stage's `main`: on exit, destroy the process group if the stage formed one; a rank of a finished multi-process run then exits at once."
+    done = False
+    try:
+        yield
+        done = True
     finally:
-        if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
+        if dist.is_available() and dist.is_initialized():
+            if done: dist.barrier()                                   # no rank tears down while another still works
+            dist.destroy_process_group()
+            if done and int(os.environ.get('WORLD_SIZE', '1')) > 1:   # skip C++ teardown that can abort a finished rank
+                sys.stdout.flush(); sys.stderr.flush()
+                os._exit(0)
 
 # %% ../nbs/02_core.ipynb #682ecc6c
 def _arg_kwargs(f:dataclasses.Field, hints:dict) -> dict:
