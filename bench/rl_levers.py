@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from minionerec.core import atomic_write_json  # noqa: E402
-from sft_levers import RUN, paired, per_sample_file, sasrec_ranks, sh  # noqa: E402
+from sft_levers import RUN, evaluate_test, paired, per_sample_file, sasrec_ranks, sh  # noqa: E402
 
 OUT = ROOT/'runs'/'rl_levers'
 RESULTS = ROOT/'bench'/'results'/'rl_levers.json'
@@ -63,16 +63,7 @@ def run_variant(name:str, start:Path, sid:Path, sft_args:list, budget:float) -> 
 
 def evaluate(model:Path, sid:Path, log:Path) -> dict:
     "Full test split, 50 beams, keep and exclude history."
-    res = {}
-    if not (model/'predictions_exclude_history.jsonl').exists():      # one run, both protocols
-        sh([sys.executable, '-m', 'minionerec.evaluate', '--model', str(model), '--data', str(RUN/'data'), '--sid', str(sid),
-            '--out', str(model), '--split', 'test', '--beams', '50', '--batch-size', '16', '--no-progress', '--name', 'm',
-            '--history', 'both'], log)
-    for ex in (False, True):
-        suffix = '_exclude_history' if ex else ''
-        m = json.loads((model/'metrics.json').read_text())['m' + suffix]
-        res['exclude_history' if ex else 'keep_history'] = {k: m[k] for k in ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid', 'n')}
-    return res
+    return evaluate_test(model, sid, log, 'm')
 
 
 def table(res:dict) -> str:

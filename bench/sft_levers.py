@@ -104,15 +104,18 @@ def run_lever(name:str, budget:float) -> dict:
     man = json.loads((out/'manifest.json').read_text())
     res = {'what': what, 'args': args, 'vs': vs, 'sid': str(sid.relative_to(ROOT)), 'train_minutes': round(man['seconds']['train'] / 60, 1),
            'steps': man['steps'], 'best_step': man['best_step'], 'valid_subset_NDCG@10': man['best_metric']}
-    if not (out/'predictions_exclude_history.jsonl').exists():      # one run, both protocols
-        sh([sys.executable, '-m', 'minionerec.evaluate', '--model', str(out), '--data', str(RUN/'data'), '--sid', str(sid),
-            '--out', str(out), '--split', 'test', '--beams', '50', '--batch-size', '16', '--no-progress', '--name', 'sft',
+    return res | evaluate_test(out, sid, log, 'sft')
+
+
+def evaluate_test(model:Path, sid:Path, log:Path, name:str) -> dict:
+    "Full test split, 50 beams, keep and exclude history (one evaluation run, metrics keyed `name`); reused by rl_levers.py."
+    if not (model/'predictions_exclude_history.jsonl').exists():
+        sh([sys.executable, '-m', 'minionerec.evaluate', '--model', str(model), '--data', str(RUN/'data'), '--sid', str(sid),
+            '--out', str(model), '--split', 'test', '--beams', '50', '--batch-size', '16', '--no-progress', '--name', name,
             '--history', 'both'], log)
-    for ex in (False, True):
-        suffix = '_exclude_history' if ex else ''
-        m = json.loads((out/'metrics.json').read_text())['sft' + suffix]
-        res['exclude_history' if ex else 'keep_history'] = {k: m[k] for k in ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid', 'n')}
-    return res
+    m = json.loads((model/'metrics.json').read_text())
+    return {p: {k: m[name + suffix][k] for k in ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid', 'n')}
+            for p, suffix in (('keep_history', ''), ('exclude_history', '_exclude_history'))}
 
 
 def per_sample_file(folder:Path, ex:bool) -> np.ndarray:
