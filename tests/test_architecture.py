@@ -1,5 +1,5 @@
 """The module map (ARCHITECTURE.md) against the code: allowed imports, no cycles, no hidden imports, short modules."""
-import ast, re
+import ast, dataclasses, importlib, re
 
 import pytest
 from pathlib import Path
@@ -10,15 +10,26 @@ MAX_LINES = 450
 
 
 def table(path: Path = ROOT/'ARCHITECTURE.md') -> dict[str, tuple[int, set[str]]]:
-    "module -> (layer, modules it may use), from the table of ARCHITECTURE.md."
-    out = {}
+    "module -> (layer, modules it may use), from the table of an ARCHITECTURE.md."
+    rows = []
     for line in path.read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip('|').split('|')]
         if len(cells) != 4 or not cells[0].isdigit(): continue
-        mod = re.findall(r'`(\w+)`', cells[1])
-        assert len(mod) == 1, f"ARCHITECTURE.md: one module per row: {line}"
-        out[mod[0]] = (int(cells[0]), set(re.findall(r'`(\w+)`', cells[3])))
+        mods = re.findall(r'`(\w+)`', cells[1])
+        assert mods, f"{path}: a table row names no module: {line}"
+        may = set(re.findall(r'`(\w+)`', cells[3].split('(')[0])) or set(re.findall(r'\b(\w+)\b', cells[3].split('(')[0]))
+        rows.append((int(cells[0]), mods, may, 'rows above' in cells[3]))
+    out, every = {}, {m for _, ms, *_ in rows for m in ms}
+    for layer, mods, may, above in rows:
+        below = {m for l, ms, *_ in rows if l < layer for m in ms}
+        for i, m in enumerate(mods):                             # a row of several modules: a later one may use an earlier one
+            out[m] = (layer, (below if above else may & every) | set(mods[:i]))
     return out
+
+
+def split_from(path: Path = ROOT/'ARCHITECTURE.md') -> dict[str, str]:
+    "module -> the shared map's module it was split out of (said in its row as 'split out of `X`')."
+    return dict(re.findall(r'^\|[^|]*\|\s*`(\w+)`[^|]*\|[^|]*split out of `(\w+)`', path.read_text(), re.M))
 
 
 def module_of(path: Path) -> str:
@@ -60,23 +71,51 @@ def test_table_names_every_module():
     assert mods == set(table()), f"modules not in ARCHITECTURE.md: {mods - set(table())}; rows without a module: {set(table()) - mods}"
 
 
-def test_shared_map_agrees():
-    "The project's map beside the repository (../shared/ARCHITECTURE.md), where present, has the same layers and rules."
-    shared = ROOT.parent/'shared'/'ARCHITECTURE.md'
-    if not shared.exists(): pytest.skip("no ../shared/ARCHITECTURE.md beside the repository")
-    assert table(shared) == table(), "../shared/ARCHITECTURE.md and ARCHITECTURE.md disagree: update the one that is wrong"
+SHARED = ROOT.parent/'shared'/'ARCHITECTURE.md'
 
 
-def test_imports_follow_the_table():
-    t, bad = table(), []
+def check_imports(t: dict, alias: dict[str, str] = {}) -> list[str]:
+    "Every import between our modules that map `t` forbids (`alias` renames modules the map does not name)."
+    bad = []
     for p in files():
-        m = module_of(p)
+        m = alias.get(module_of(p), module_of(p))
         for name, line, _, _ in imports(p):
-            o = ours(name)
+            o = ours(name); o = alias.get(o, o)
             if o is None or o == m: continue
+            if m not in t or o not in t: bad.append(f"{p.relative_to(ROOT)}:{line}: `{m}` or `{o}` is not in the map"); continue
             layer, may = t[m]
             if o not in may: bad.append(f"{p.relative_to(ROOT)}:{line}: `{m}` imports `{o}` (may use {sorted(may) or 'nothing of ours'})")
             elif t[o][0] > layer: bad.append(f"{p.relative_to(ROOT)}:{line}: `{m}` (layer {layer}) imports `{o}` (layer {t[o][0]})")
+    return bad
+
+
+def test_table_parser():
+    "Rows of several modules, 'the rows above' and explicit lists all parse; a forbidden import is reported."
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        f = Path(d)/'A.md'
+        f.write_text("| layer | m | owns | may use |\n|---|---|---|---|\n| 0 | `core` (02) | x | nothing of ours |\n"
+                     "| 1 | `data` (05) | x | core |\n| 2 | `a`, `b` (10) | x | core, data (b drives a) |\n| 3 | `sft` | x | the rows above |\n"
+                     "| 3 | `rewards` (31) | x, split out of `sft` | `a` |\n")
+        t = table(f)
+        assert t['core'] == (0, set()) and t['data'] == (1, {'core'})
+        assert t['a'] == (2, {'core', 'data'}) and t['b'] == (2, {'core', 'data', 'a'})
+        assert t['sft'] == (3, {'core', 'data', 'a', 'b'}) and split_from(f) == {'rewards': 'sft'}
+    assert check_imports({m: (0, set()) for m in table()}), "a map that allows nothing must report the package's imports"
+
+
+def test_code_follows_the_shared_map():
+    "The code obeys the project's map beside the repository (../shared/ARCHITECTURE.md): its layers and 'may use' lists."
+    if not SHARED.exists(): pytest.skip("no ../shared/ARCHITECTURE.md beside the repository")
+    shared, alias = table(SHARED), split_from()
+    assert set(table()) - set(alias) == set(shared), (
+        f"modules in only one of the two maps: {sorted(set(table()) - set(alias) ^ set(shared))} (a new module says 'split out of `X`' in ARCHITECTURE.md)")
+    bad = check_imports(shared, alias)
+    assert not bad, "imports that ../shared/ARCHITECTURE.md forbids:\n" + '\n'.join(bad)
+
+
+def test_imports_follow_the_table():
+    bad = check_imports(table())
     assert not bad, '\n'.join(bad)
 
 
@@ -108,4 +147,5 @@ def test_modules_are_short_and_stages_show_their_command_line():
         p = PKG/stage/'__init__.py' if (PKG/stage).is_dir() else PKG/f'{stage}.py'
         doc = ast.get_docstring(ast.parse(p.read_text())) or ''
         assert f'python -m minionerec.{stage}' in doc, f"{p.relative_to(ROOT)}: the module docstring does not show `python -m minionerec.{stage} ...`"
-        assert 'CONFIG = ' in p.read_text() or 'CONFIG' in p.read_text(), f"{p.relative_to(ROOT)}: no CONFIG dataclass"
+        cfg = getattr(importlib.import_module(f'minionerec.{stage}'), 'CONFIG', None)
+        assert dataclasses.is_dataclass(cfg), f"minionerec.{stage}: no `CONFIG = <its options dataclass>` (launch/check.py needs it)"
