@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 from transformers import AutoModel, AutoTokenizer
 from .core import atomic_write, atomic_write_json, launch_info, parse_config, pick_device, short_sha1, stage_processes
 from .data import RecDataset, load_rec_dataset
+from .data.files import find_one
 from .data.lcrec import read_item_json
 
 # %% auto #0
@@ -182,10 +183,7 @@ def encode_items(dataset_or_items, # a dataset with an `.items` DataFrame, or th
 def load_items(data:str) -> pd.DataFrame:
     "The item table of `data`: an `*.item.json` (or a folder holding one), else a saved dataset folder or a dataset name."
     p = Path(data)
-    if p.is_dir() and not (p/'items.jsonl').exists() and any(p.glob('*.item.json')):
-        found = sorted(p.glob('*.item.json'))
-        if len(found) != 1: raise FileNotFoundError(f"{p}: expected one *.item.json, found {[f.name for f in found]}")
-        p = found[0]
+    if p.is_dir() and not (p/'items.jsonl').exists() and any(p.glob('*.item.json')): p = find_one(p, '*.item.json')
     if p.is_file() and p.name.endswith('.item.json'):
         items = read_item_json(p)
         return items.assign(**{f: '' for f in ITEM_FIELDS if f not in items.columns})
