@@ -12,7 +12,7 @@ from .dataset import ITEM_COLS, SPLITS, RecDataset, group_by_user, make_items, s
 from .files import find_one, read_text
 
 # %% auto #0
-__all__ = ['read_atomic', 'recbole_files', 'read_item_text', 'rebuild_sequences', 'read_recbole']
+__all__ = ['read_atomic', 'recbole_files', 'read_item_text', 'read_id_map', 'rebuild_sequences', 'read_recbole']
 
 # %% ../../nbs/data/06_recbole.ipynb #e36dd4ce
 def read_atomic(path) -> tuple[pd.DataFrame, np.ndarray]: # table of strings, file line of each row
@@ -83,6 +83,40 @@ def read_item_text(folder:Path, # where the .inter file(s) are
                                 f"{looked[1].name}; pass id_titles=True (--id-titles) to use item ids as titles")
     return make_items([{'item_id': i, 'title': f'item {i}'} for i in item_ids], f'{folder}/{stem}'), None
 
+# %% ../../nbs/data/06_recbole.ipynb #692898d0
+_TYPED = re.compile(r'^\w+:\w+$')
+
+def read_id_map(path, # `X.item2index` or `X.user2index`: original id<TAB>index per line
+               ) -> dict[str, str]: # {index: original id}
+    "An id map as {index: original id}; a bad line, a repeated id or two ids on one index raise an error naming the line."
+    lines = read_text(path).splitlines()
+    if not any(ln.strip() for ln in lines): raise ValueError(f"{path}: empty file (expected 'original id<TAB>index' lines)")
+    orig, seen = {}, {}  # index → (original id, line); original id → line
+    for ln, line in enumerate(lines, 1):
+        if not line.strip(): continue
+        f = [x.strip() for x in line.split('\t')]
+        if ln == 1 and all(_TYPED.match(x) for x in f): continue  # a typed header (item_id:token ...)
+        if len(f) != 2 or not all(f):
+            raise ValueError(f"{path}: line {ln}: expected 'original id<TAB>index', got {len(f)} field(s) {line!r}")
+        o, i = f
+        if any(c.isspace() for c in o): raise ValueError(f"{path}: line {ln}: original id {o!r} contains whitespace")
+        if o in seen: raise ValueError(f"{path}: line {ln}: original id {o!r} is mapped twice (first on line {seen[o]})")
+        if i in orig:
+            raise ValueError(f"{path}: line {ln}: two ids on index {i!r}: {orig[i][0]!r} (line {orig[i][1]}) and {o!r}")
+        orig[i], seen[o] = (o, ln), ln
+    return {i: o for i, (o, _) in orig.items()}
+
+def _map_column(f:Path, df:pd.DataFrame, at:np.ndarray, col:str, idmap:dict, map_path:Path):
+    "Replace the indices in `df[col]` (space-separated for `item_id_list`) by their original ids, in place."
+    seq, out = col.endswith('_list'), []
+    for ln, v in zip(at, df[col]):
+        ids = v.split() if seq else [v.strip()]
+        bad = next((i for i in ids if i not in idmap), None)
+        if bad is not None:
+            raise ValueError(f"{map_path}: no original id for index {bad!r}, used in {f}: line {ln} (column {col})")
+        out.append(' '.join(idmap[i] for i in ids) if seq else idmap[ids[0]])
+    df[col] = out
+
 # %% ../../nbs/data/06_recbole.ipynb #fdc79a09
 def rebuild_sequences(rows:list[tuple[str, list[str], str, str]], # (user, history, target, where) of every sample row
                      ) -> dict[str, list[str]]:
@@ -146,10 +180,16 @@ def read_recbole(path, # a `.inter` file, or a folder holding one or the benchma
                  file_order_is_time:bool=False, # a file without timestamps lists each user's interactions oldest first
                  id_titles:bool=False, # without `X.text` / `X.item`, use `item <id>` as titles instead of stopping
                 ) -> RecDataset:
-    "Read RecBole atomic files: interactions (sorted by timestamp) or samples (benchmark splits, given), and item text."
+    "Read RecBole atomic files: interactions (by timestamp) or samples (benchmark splits, given), id maps, item text."
     files, stem = recbole_files(path)
     folder = next(iter(files.values())).parent
     tables = {s: (f, *read_atomic(f)) for s, f in files.items()}
+    maps = {col: folder/f'{stem}.{kind}2index' for col, kind in (('user_id', 'user'), ('item_id', 'item'))}
+    maps = {col: (m, read_id_map(m)) for col, m in maps.items() if m.exists()}
+    for f, df, at in tables.values():
+        for col, (m, idmap) in maps.items():
+            for c in [col, f'{col}_list']:
+                if c in df: _map_column(f, df, at, c, idmap, m)
     lists = [f for f, df, _ in tables.values() if 'item_id_list' in df]
     if len(files) > 1 and len(lists) < len(files):
         f = next(f for f, df, _ in tables.values() if 'item_id_list' not in df)
@@ -176,8 +216,12 @@ def read_recbole(path, # a `.inter` file, or a folder holding one or the benchma
     used = pd.unique(np.array([i for s in seqs.values() for i in s], dtype=object))
     items, item_f = read_item_text(folder, stem, id_titles, used)
     meta['titles'] = f'{item_f.suffix[1:]} file' if item_f else 'item ids'
+    meta['id_maps'] = {col: m.name for col, (m, _) in maps.items()}
     known = set(items['item_id'])
     for w, u, ids in checks:
         bad = next((i for i in ids if i not in known), None)
-        if bad is not None: raise ValueError(f"{w}: user {u!r}: item id {bad!r} has no metadata in {item_f}")
+        if bad is None: continue
+        hint = (f" (item ids were translated through {maps['item_id'][0].name}; {item_f.name} must be keyed by the "
+                "original ids)") if 'item_id' in maps and item_f else ''
+        raise ValueError(f"{w}: user {u!r}: item id {bad!r} has no metadata in {item_f}{hint}")
     return RecDataset(name or stem, items, seqs, tss, splits, 'given' if splits else 'none', meta)
