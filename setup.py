@@ -24,7 +24,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
     include_package_data=True,
     install_requires=req('requirements'),
-    extras_require={'dev': req('dev_requirements'), 'cluster': req('cluster_requirements')},
+    extras_require={'demo': req('demo_requirements'), 'dev': req('dev_requirements'), 'cluster': req('cluster_requirements')},
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(), long_description_content_type='text/markdown',
     zip_safe=False,

@@ -13,9 +13,9 @@ from accelerate import PartialState
 from matplotlib.figure import Figure
 
 # %% auto #0
-__all__ = ['DATA_SOURCES', 'repo_root', 'data_root', 'real_data', 'atomic_write', 'atomic_write_text', 'atomic_write_json',
-           'atomic_torch_save', 'short_sha1', 'write_manifest', 'subplots', 'pick_device', 'dist_state', 'launch_info',
-           'stage_processes', 'dataclass_parser', 'parse_config']
+__all__ = ['DATA_SOURCES', 'repo_root', 'data_root', 'real_data', 'lesson_size', 'atomic_write', 'atomic_write_text',
+           'atomic_write_json', 'atomic_torch_save', 'short_sha1', 'write_manifest', 'subplots', 'pick_device',
+           'dist_state', 'launch_info', 'stage_processes', 'dataclass_parser', 'parse_config']
 
 # %% ../nbs/02_core.ipynb #5ac8f772
 def repo_root() -> Path:
@@ -58,6 +58,13 @@ def real_data(name:str, # a dataset folder of the data root, e.g. 'amazon18-scie
         print(f"skipped: no '{name}' in the data folder ($MINIONEREC_DATA, else ../shared/data beside the repository); "
               f"get {DATA_SOURCES.get(name, 'it (see ../shared/data/README.md)')} into <data folder>/{name}/")
     return None
+
+# %% ../nbs/02_core.ipynb #2ffd32ef
+def lesson_size(full, # the setting a learner (and `make lessons`) runs
+                quick, # the setting under the test runs (`MINIONEREC_QUICK=1`)
+               ):
+    "`quick` when `MINIONEREC_QUICK` is set (and not 0), else `full`."
+    return quick if os.environ.get('MINIONEREC_QUICK', '') not in ('', '0') else full
 
 # %% ../nbs/02_core.ipynb #2bed28d2
 def atomic_write(path:str|os.PathLike, # the file to (over)write

@@ -1,5 +1,5 @@
 "Shared fixtures: a tiny end-to-end setup (synthetic data, SIDs, untrained tiny model) built once per session."
-import json, os
+import json, os, random, zlib
 
 import numpy as np
 import pytest
@@ -7,6 +7,18 @@ import pytest
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 os.environ.setdefault('HF_HUB_DISABLE_TELEMETRY', '1')
+
+
+@pytest.fixture(autouse=True)
+def global_seed(request):
+    "Each test starts from its own global seed: MINIONEREC_SEED (default 0; `make stress` varies it) mixed with the test id."
+    import torch  # after the thread settings above
+
+    seed = (int(os.environ.get('MINIONEREC_SEED', '0')) * 1_000_003 + zlib.crc32(request.node.nodeid.encode())) % 2**32
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return seed
 
 
 @pytest.fixture(scope='session')

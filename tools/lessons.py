@@ -2,6 +2,7 @@
 
     python tools/lessons.py            # one line per lesson: figures, exercises with solutions, recorded run time
     python tools/lessons.py --fold     # fold every solution cell (`#| code-fold: true`) in JupyterLab too
+    python tools/lessons.py --check    # the lesson shape (issue 22): goals, summary, exercises, short cells, quiet outputs
 
 A lesson ends with exercises; each worked solution is a code cell whose first line is `#| code-fold: true` (Quarto
 folds it on an nbdev site) and whose metadata is `{"jupyter": {"source_hidden": true}}` (JupyterLab and `make site`
@@ -79,6 +80,61 @@ def unstable_outputs(nb:dict) -> list[str]:
     return out
 
 
+MAX_CELL_LINES, MAX_OUTPUT_LINES = 30, 40
+# what a lesson's saved output must not show: a trainer's or TRL's log dict, a library warning
+NOISE = {'a trainer log dict': re.compile(r"\{'(?:loss|train_runtime|eval_loss|grad_norm|learning_rate|epoch|reward)'\s*:"),
+         'a library warning': re.compile(r'\w*Warning\b|\[WARNING|^WARNING\b|Setting (?:ds_)?accelerator to', re.M)}
+
+
+def long_cells(nb:dict, limit:int=MAX_CELL_LINES) -> list[str]:
+    "Code cells longer than `limit` lines (the `#|` directive lines not counted)."
+    out = []
+    for i, c in enumerate(nb['cells']):
+        if c['cell_type'] != 'code': continue
+        n = sum(1 for ln in src(c).splitlines() if not ln.startswith('#|'))
+        if n > limit: out.append(f'cell {i} ({c.get("id")}): {n} lines')
+    return out
+
+
+def long_outputs(nb:dict, limit:int=MAX_OUTPUT_LINES) -> list[str]:
+    "Code cells whose saved text output is longer than `limit` lines."
+    out = []
+    for i, c in enumerate(nb['cells']):
+        if c['cell_type'] != 'code': continue
+        n = sum(len(src({'source': o['text']}).splitlines()) if 'text' in o else
+                len(src({'source': o.get('data', {}).get('text/plain', '')}).splitlines()) for o in c.get('outputs', []))
+        if n > limit: out.append(f'cell {i} ({c.get("id")}): {n} output lines')
+    return out
+
+
+def noisy_outputs(nb:dict) -> list[str]:
+    "Saved outputs that show a trainer log dict or a library warning."
+    out = []
+    for i, c in enumerate(nb['cells']):
+        if c['cell_type'] != 'code': continue
+        text = output_text(c)
+        out += [f'cell {i} ({c.get("id")}): {what}: {m.group(0)!r}' for what, rx in NOISE.items() if (m := rx.search(text))]
+    return out
+
+
+def headings(nb:dict) -> list[str]:
+    return [ln for c in nb['cells'] if c['cell_type'] == 'markdown' for ln in src(c).splitlines() if ln.startswith('#')]
+
+
+def shape_problems(nb:dict) -> list[str]:
+    "What keeps a notebook from the lesson shape: goals first, a summary and ≥ 2 exercises last, short cells, quiet outputs."
+    out = []
+    first = src(nb['cells'][0]) if nb['cells'] else ''
+    if not re.search(r'what you will learn', first, re.I): out.append('the first cell does not say "What you will learn"')
+    hs = headings(nb)
+    if not any(re.match(r'##\s+Summary', h) for h in hs): out.append('no "## Summary" section')
+    ex = [c for c in nb['cells'] if c['cell_type'] == 'markdown' and re.search(r'\*\*Exercise \d', src(c))]
+    n_ex = sum(len(re.findall(r'\*\*Exercise \d', src(c))) for c in ex)
+    if n_ex < 2: out.append(f'{n_ex} exercise(s) ("**Exercise N ..."), need ≥ 2')
+    out += long_cells(nb) + long_outputs(nb) + noisy_outputs(nb)
+    return out
+
+
 def runtime(nb:dict) -> str|None:
     "The run time recorded in the first cell (`Runs top to bottom in about ...`)."
     m = RUNTIME.search(src(nb['cells'][0])) if nb['cells'] else None
@@ -97,7 +153,12 @@ def fold(p:Path) -> int:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--fold', action='store_true', help='fold the solution cells of every notebook under nbs/')
+    ap.add_argument('--check', action='store_true', help='list what keeps each lesson from the lesson shape; exit 1 if any')
     a = ap.parse_args(argv)
+    if a.check:
+        bad = {name: shape_problems(load(path(name))) for name in LESSONS}
+        for name, probs in bad.items(): print(f'{name}: ' + ('ok' if not probs else '\n  ' + '\n  '.join(probs)))
+        raise SystemExit(1 if any(bad.values()) else 0)
     if a.fold:
         for p in sorted(NBS.rglob('*.ipynb')):
             if '.ipynb_checkpoints' not in p.parts and (n := fold(p)): print(f'{p.relative_to(ROOT)}: folded {n} solution cell(s)')
