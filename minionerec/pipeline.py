@@ -16,8 +16,8 @@ from .sid import LEVEL_LETTERS, index_codes, load_index
 from .metrics import metrics_table, read_metrics, write_metrics
 
 # %% auto #0
-__all__ = ['STAGES', 'CONFIG', 'Stage', 'to_argv', 'stage_hashes', 'read_stage', 'run_stage', 'collect', 'plot_code_usage',
-           'load_config', 'PipelineConfig', 'run_pipeline', 'main']
+__all__ = ['STAGES', 'CONFIG', 'Stage', 'to_argv', 'stage_hashes', 'read_stage', 'stage_command', 'run_stage', 'collect',
+           'plot_code_usage', 'load_config', 'stage_deps', 'run_graph', 'PipelineConfig', 'run_pipeline', 'main']
 
 # %% ../nbs/50_pipeline.ipynb #312cc579
 @dataclass
@@ -82,26 +82,33 @@ def read_stage(folder:Path) -> dict|None:
     return json.loads(p.read_text()) if p.exists() else None
 
 # %% ../nbs/50_pipeline.ipynb #814117ca
-def run_stage(s:Stage, cfg:dict, run_dir:Path, hashes:dict, force:bool=False, dry_run:bool=False, log=print) -> str:
-    "Run one stage unless it is finished with the same hash; returns 'skipped', 'ran' or 'resumed'."
+def stage_command(s:Stage, cfg:dict, run_dir:Path, hashes:dict, force:bool=False) -> tuple[list[str]|None, bool]:
+    "The stage's command line and whether it resumes; `(None, False)` when it is finished with the same hash."
     out = run_dir/s.name
     man = read_stage(out)
-    if man and man.get('status') == 'done' and man.get('hash') == hashes[s.name] and not force:
-        log(f"[{s.name}] up to date ({out}) — skipped"); return 'skipped'
+    if man and man.get('status') == 'done' and man.get('hash') == hashes[s.name] and not force: return None, False
     resume = bool(man and man.get('status') == 'running' and man.get('hash') == hashes[s.name] and s.resume and not force)
     launch = shlex.split((cfg.get('launch') or {}).get(s.name) or f'{shlex.quote(sys.executable)} -m')
     argv = launch + [s.module] + [f'--{s.out_flag}', str(out)]
     for flag, up in s.inputs.items(): argv += [f'--{flag}', str(run_dir/up)]
-    argv += list(s.extra) + to_argv(cfg.get(s.name), run_dir) + (['--resume'] if resume else [])
+    return argv + list(s.extra) + to_argv(cfg.get(s.name), run_dir) + (['--resume'] if resume else []), resume
+
+def _mark(s:Stage, run_dir:Path, hashes:dict, argv:list, status:str, **kw):
+    atomic_write_json(run_dir/s.name/'stage.json', {'stage': s.name, 'status': status, 'hash': hashes[s.name], 'argv': argv, **kw})
+
+def run_stage(s:Stage, cfg:dict, run_dir:Path, hashes:dict, force:bool=False, dry_run:bool=False, log=print) -> str:
+    "Run one stage unless it is finished with the same hash; returns 'skipped', 'ran' or 'resumed'."
+    argv, resume = stage_command(s, cfg, run_dir, hashes, force)
+    if argv is None: log(f"[{s.name}] up to date ({run_dir/s.name}) — skipped"); return 'skipped'
     log(f"[{s.name}] {'resuming' if resume else 'running'}: {shlex.join(argv)}")
     if dry_run: return 'dry-run'
-    out.mkdir(parents=True, exist_ok=True)
+    (run_dir/s.name).mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    atomic_write_json(out/'stage.json', {'stage': s.name, 'status': 'running', 'hash': hashes[s.name], 'argv': argv, 'started': time.strftime('%Y-%m-%dT%H:%M:%S')})
+    _mark(s, run_dir, hashes, argv, 'running', started=time.strftime('%Y-%m-%dT%H:%M:%S'))
     p = subprocess.run(argv, cwd=repo_root())
     if p.returncode: raise RuntimeError(f"stage {s.name!r} failed (exit {p.returncode}); rerun the pipeline to resume: {shlex.join(argv)}")
-    atomic_write_json(out/'stage.json', {'stage': s.name, 'status': 'done', 'hash': hashes[s.name], 'argv': argv,
-                                         'seconds': round(time.time() - t0, 1), 'finished': time.strftime('%Y-%m-%dT%H:%M:%S')})
+    _mark(s, run_dir, hashes, argv, 'done', seconds=round(time.time() - t0, 1), started=time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(t0)),
+          finished=time.strftime('%Y-%m-%dT%H:%M:%S'))
     return 'resumed' if resume else 'ran'
 
 # %% ../nbs/50_pipeline.ipynb #1d04bc6c
@@ -142,10 +149,64 @@ def load_config(path:str|os.PathLike) -> dict:
     p = Path(path)
     if not p.exists() and (repo_root()/p).exists(): p = repo_root()/p
     cfg = yaml.safe_load(p.read_text()) or {}
-    unknown = set(cfg) - {s.name for s in STAGES} - {'run_dir', 'launch', 'stages', 'description'}
+    unknown = set(cfg) - {s.name for s in STAGES} - {'run_dir', 'launch', 'stages', 'description', 'jobs'}
     if unknown: raise ValueError(f"{p}: unknown config sections {sorted(unknown)} (stages: {[s.name for s in STAGES]})")
     cfg.setdefault('run_dir', f'runs/{p.stem}')
     return cfg
+
+# %% ../nbs/50_pipeline.ipynb #7e612fac
+def stage_deps(cfg:dict, stages:list[Stage]) -> dict[str, set[str]]:
+    "Each stage's upstream stages among `stages`: the folders it reads and the `@stage/...` files its config names."
+    names = {s.name for s in stages}
+    refs = lambda s: {v[1:].split('/')[0] for v in (cfg.get(s.name) or {}).values() if isinstance(v, str) and v.startswith('@')}
+    return {s.name: (set(s.inputs.values()) | refs(s)) & names for s in stages}
+
+def _cores() -> int:
+    "The cores this run may use: `OMP_NUM_THREADS` if set, else the CPUs this process may run on."
+    env = os.environ.get('OMP_NUM_THREADS', '')
+    return int(env) if env.isdigit() and int(env) > 0 else len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+
+# %% ../nbs/50_pipeline.ipynb #47f3e7fc
+def run_graph(todo:list[Stage], cfg:dict, run_dir:Path, hashes:dict, force:set, jobs:int, log=print) -> dict[str, float]:
+    "Run `todo`, each stage once its upstream stages are done, ≤ `jobs` at a time sharing the cores; returns seconds."
+    deps, cores = stage_deps(cfg, todo), _cores()
+    waiting, running, times = list(todo), {}, {}   # running: name -> (Popen, threads, t0, argv, log file)
+    try:
+        while waiting or running:
+            ready = [s for s in waiting if not deps[s.name] - set(times)]
+            free, skipped = cores - sum(r[1] for r in running.values()), False
+            for s in ready[:max(0, min(jobs - len(running), free))]:
+                waiting.remove(s)
+                argv, resume = stage_command(s, cfg, run_dir, hashes, s.name in force)
+                if argv is None: log(f"[{s.name}] up to date — skipped"); times[s.name] = 0.0; skipped = True; continue
+                n = max(1, free // max(1, min(len(ready), jobs - len(running)))); free -= n
+                (run_dir/s.name).mkdir(parents=True, exist_ok=True)
+                _mark(s, run_dir, hashes, argv, 'running', started=time.strftime('%Y-%m-%dT%H:%M:%S'), threads=n)
+                env = {**os.environ, 'OMP_NUM_THREADS': str(n), 'MKL_NUM_THREADS': str(n)}
+                f = open(run_dir/s.name/'stage.log', 'w')
+                log(f"[{s.name}] {'resuming' if resume else 'running'} ({n} thread{'s' * (n > 1)}, log: {s.name}/stage.log)")
+                running[s.name] = (subprocess.Popen(argv, cwd=repo_root(), env=env, stdout=f, stderr=subprocess.STDOUT), n, time.time(), argv, f)
+            if skipped: continue                       # a skipped stage may make others ready at once
+            if not running:
+                if waiting: raise RuntimeError(f"stages {[s.name for s in waiting]} wait on stages that are not in this run")
+                break
+            time.sleep(0.2)
+            for name, (p, n, t0, argv, f) in list(running.items()):
+                if p.poll() is None: continue
+                f.close(); del running[name]
+                s = next(x for x in todo if x.name == name)
+                if p.returncode:
+                    tail = ''.join((run_dir/name/'stage.log').read_text(errors='replace').splitlines(True)[-20:])
+                    raise RuntimeError(f"stage {name!r} failed (exit {p.returncode}); the end of {run_dir/name/'stage.log'}:\n{tail}"
+                                       f"rerun the pipeline to resume: {shlex.join(argv)}")
+                times[name] = round(time.time() - t0, 1)
+                _mark(s, run_dir, hashes, argv, 'done', seconds=times[name], threads=n, started=read_stage(run_dir/name)['started'],
+                      finished=time.strftime('%Y-%m-%dT%H:%M:%S'))
+                log(f"[{name}] done in {times[name]:.0f} s")
+    except BaseException:                          # interrupted or failed: no stage is left running
+        for p, *_ in running.values(): p.terminate()
+        raise
+    return times
 
 # %% ../nbs/50_pipeline.ipynb #1eef514c
 @dataclass
@@ -156,6 +217,7 @@ class PipelineConfig:
     force: list[str]|None = field(default=None, metadata={'help': "stages to rerun even if finished ('all' for every stage)"})
     only: list[str]|None = field(default=None, metadata={'help': 'run only these stages'})
     dry_run: bool = field(default=False, metadata={'help': 'print the commands, run nothing'})
+    jobs: int|None = field(default=None, metadata={'help': "stages run side by side (default: the config's `jobs`, else 1)"})
 
 CONFIG = PipelineConfig   # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
 
@@ -170,11 +232,14 @@ def run_pipeline(c:PipelineConfig) -> dict:
         if n not in names + ['all']: raise ValueError(f"unknown stage {n!r}; stages: {names}")
     hashes, t0, times = stage_hashes(cfg), time.time(), {}
     force = set(names if 'all' in (c.force or []) else (c.force or []))
-    for s in STAGES:
-        if s.name not in chosen or (c.only and s.name not in c.only) or (s.optional and s.name not in cfg): continue
-        t = time.time()
-        run_stage(s, cfg, run_dir, hashes, force=s.name in force, dry_run=c.dry_run)
-        times[s.name] = round(time.time() - t, 1)
+    todo = [s for s in STAGES if s.name in chosen and not (c.only and s.name not in c.only) and not (s.optional and s.name not in cfg)]
+    jobs = c.jobs or int(cfg.get('jobs') or 1)
+    if jobs > 1 and not c.dry_run: times = run_graph(todo, cfg, run_dir, hashes, force, jobs)
+    else:
+        for s in todo:
+            t = time.time()
+            run_stage(s, cfg, run_dir, hashes, force=s.name in force, dry_run=c.dry_run)
+            times[s.name] = round(time.time() - t, 1)
     if c.dry_run: return {}
     print(f"\nrun folder: {run_dir}   stage seconds: {times}   total {time.time() - t0:.0f} s")
     return collect(run_dir)
