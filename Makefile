@@ -86,7 +86,7 @@ nbkernel: $(STAMP)
 # The five lessons, executed top to bottom in a Jupyter kernel with their outputs saved (figures, tables), so they
 # read on the repository page; `#| slow` cells stay unexecuted. Small CPU-sized settings, one torch thread, seeded:
 # a rerun gives the same outputs (tests/test_lessons.py checks them). Solution cells are folded first.
-LESSONS := nbs/00_toy_rec.ipynb nbs/10_sid.ipynb nbs/20_sft.ipynb nbs/30_rl.ipynb nbs/40_eval.ipynb
+LESSONS := $(shell python3 tools/lessons.py --list)
 lessons: $(STAMP)
 	$(PY) tools/lessons.py --fold
 	$(LESSONENV) $(PY) tools/execute_nbs.py --save $(LESSONS)

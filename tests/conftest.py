@@ -1,5 +1,6 @@
-"Shared fixtures: a tiny end-to-end setup (synthetic data, SIDs, untrained tiny model) built once per session."
-import json, os, random, zlib
+"Shared fixtures: seeds, free ports and the tiny end-to-end worlds (synthetic data, random SIDs, an untrained tiny model)."
+import json, os, random, socket, zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,17 +22,31 @@ def global_seed(request):
     return seed
 
 
-@pytest.fixture(scope='session')
-def tiny_run(tmp_path_factory):
-    "A run folder with `data/` (synthetic), `sid/` (random 3x8 codes, deduplicated) and `tiny/` (an untrained model)."
+def free_port() -> int:
+    "A TCP port the OS reports free on 127.0.0.1 (for a rendezvous: `--master_port`)."
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def make_world(d: Path, n_items: int, n_users: int, codes_per_level: int, model: str | None = None, extra_texts=()) -> Path:
+    "Into `d`: `data/` (synthetic), `sid/` (random 3-level codes, deduplicated) and, if `model` names a folder, an untrained tiny model."
     from minionerec.data import load_rec_dataset
     from minionerec.models import build_tiny
     from minionerec.sid import save_sids
-    d = tmp_path_factory.mktemp('tiny_run')
-    ds = load_rec_dataset('synthetic', seed=0, n_items=300, n_users=200)
+
+    ds = load_rec_dataset('synthetic', seed=0, n_items=n_items, n_users=n_users)
     ds.save(d/'data')
-    codes = np.random.default_rng(0).integers(0, 8, (len(ds.items), 3))
-    save_sids(d/'sid', ds.items['item_id'].tolist(), codes, 8, titles=ds.items['title'].tolist())
-    toks = json.loads((d/'sid'/'tokens.json').read_text())
-    build_tiny(ds.items['title'].tolist(), toks, out=d/'tiny', vocab_size=600, hidden=32, layers=1)
+    titles = ds.items['title'].tolist()
+    codes = np.random.default_rng(0).integers(0, codes_per_level, (len(ds.items), 3))
+    save_sids(d/'sid', ds.items['item_id'].tolist(), codes, codes_per_level, titles=titles)
+    if model:
+        toks = json.loads((d/'sid'/'tokens.json').read_text())
+        build_tiny(titles + list(extra_texts), toks, out=d/model, vocab_size=600, hidden=32, layers=1)
     return d
+
+
+@pytest.fixture(scope='session')
+def tiny_run(tmp_path_factory):
+    "A run folder with `data/` (300 items, 200 users), `sid/` (3x8 codes) and `tiny/` (an untrained model)."
+    return make_world(tmp_path_factory.mktemp('tiny_run'), 300, 200, 8, model='tiny')

@@ -27,11 +27,6 @@ def table(path: Path = ROOT/'ARCHITECTURE.md') -> dict[str, tuple[int, set[str]]
     return out
 
 
-def split_from(path: Path = ROOT/'ARCHITECTURE.md') -> dict[str, str]:
-    "module -> the shared map's module it was split out of (said in its row as 'split out of `X`')."
-    return dict(re.findall(r'^\|[^|]*\|\s*`(\w+)`[^|]*\|[^|]*split out of `(\w+)`', path.read_text(), re.M))
-
-
 def module_of(path: Path) -> str:
     "The map's name of a file: its first component under minionerec/ (data/*.py are `data`)."
     return path.relative_to(PKG).parts[0].removesuffix('.py')
@@ -71,7 +66,6 @@ def test_table_names_every_module():
     assert mods == set(table()), f"modules not in ARCHITECTURE.md: {mods - set(table())}; rows without a module: {set(table()) - mods}"
 
 
-SHARED = ROOT.parent/'shared'/'ARCHITECTURE.md'
 
 
 def check_imports(t: dict, alias: dict[str, str] = {}) -> list[str]:
@@ -96,22 +90,12 @@ def test_table_parser():
         f = Path(d)/'A.md'
         f.write_text("| layer | m | owns | may use |\n|---|---|---|---|\n| 0 | `core` (02) | x | nothing of ours |\n"
                      "| 1 | `data` (05) | x | core |\n| 2 | `a`, `b` (10) | x | core, data (b drives a) |\n| 3 | `sft` | x | the rows above |\n"
-                     "| 3 | `rewards` (31) | x, split out of `sft` | `a` |\n")
+                     "| 3 | `rewards` (31) | x | `a` |\n")
         t = table(f)
         assert t['core'] == (0, set()) and t['data'] == (1, {'core'})
         assert t['a'] == (2, {'core', 'data'}) and t['b'] == (2, {'core', 'data', 'a'})
-        assert t['sft'] == (3, {'core', 'data', 'a', 'b'}) and split_from(f) == {'rewards': 'sft'}
+        assert t['sft'] == (3, {'core', 'data', 'a', 'b'})
     assert check_imports({m: (0, set()) for m in table()}), "a map that allows nothing must report the package's imports"
-
-
-def test_code_follows_the_shared_map():
-    "The code obeys the project's map beside the repository (../shared/ARCHITECTURE.md): its layers and 'may use' lists."
-    if not SHARED.exists(): pytest.skip("no ../shared/ARCHITECTURE.md beside the repository")
-    shared, alias = table(SHARED), split_from()
-    assert set(table()) - set(alias) == set(shared), (
-        f"modules in only one of the two maps: {sorted(set(table()) - set(alias) ^ set(shared))} (a new module says 'split out of `X`' in ARCHITECTURE.md)")
-    bad = check_imports(shared, alias)
-    assert not bad, "imports that ../shared/ARCHITECTURE.md forbids:\n" + '\n'.join(bad)
 
 
 def test_imports_follow_the_table():

@@ -1,9 +1,9 @@
 "Two CPU processes (gloo) train the SFT stage end to end: `torchrun --nproc_per_node 2 -m minionerec.sft ... --max-steps 2`."
-import json, os, shutil, socket, subprocess, sys
+import json, os, shutil, subprocess, sys
 from pathlib import Path
 
-import numpy as np
 import pytest
+from conftest import free_port, make_world
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_PARALLELISM': 'false'}
@@ -11,25 +11,14 @@ ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_
 
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
-    from minionerec.data import load_rec_dataset
-    from minionerec.sid import save_sids
-    d = tmp_path_factory.mktemp('sft2')
-    ds = load_rec_dataset('synthetic', seed=0, n_items=200, n_users=150)
-    ds.save(d/'data')
-    codes = np.random.default_rng(0).integers(0, 8, (len(ds.items), 3))
-    save_sids(d/'sid', ds.items['item_id'].tolist(), codes, 8, titles=ds.items['title'].tolist())
-    return d
-
-
-def _free_port() -> int:
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+    return make_world(tmp_path_factory.mktemp('sft2'), 200, 150, 8)
 
 
 def test_two_processes_train_two_steps(setup):
     torchrun = shutil.which('torchrun', path=str(Path(sys.executable).parent)) or shutil.which('torchrun')
     if torchrun is None: pytest.skip('torchrun not found')
     d = setup
-    cmd = [torchrun, '--nproc_per_node', '2', '--master_addr', '127.0.0.1', '--master_port', str(_free_port()), '-m', 'minionerec.sft',
+    cmd = [torchrun, '--nproc_per_node', '2', '--master_addr', '127.0.0.1', '--master_port', str(free_port()), '-m', 'minionerec.sft',
            '--data', str(d/'data'), '--sid', str(d/'sid'), '--out', str(d/'sft'), '--tasks', 'seq_sid',
            '--max-steps', '2', '--eval-steps', '2', '--eval-samples', '6', '--eval-beams', '10', '--test-beams', '10',
            '--test-samples', '6', '--batch-size', '4', '--grad-accum', '2', '--vocab-size', '500', '--hidden', '32',

@@ -153,8 +153,10 @@ def fold(p:Path) -> int:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--fold', action='store_true', help='fold the solution cells of every notebook under nbs/')
+    ap.add_argument('--list', action='store_true', help='print the lesson notebooks (nbs/NAME.ipynb), one line, for the Makefile')
     ap.add_argument('--check', action='store_true', help='list what keeps each lesson from the lesson shape; exit 1 if any')
     a = ap.parse_args(argv)
+    if a.list: return print(' '.join(str(path(n).relative_to(ROOT)) for n in LESSONS))
     if a.check:
         bad = {name: shape_problems(load(path(name))) for name in LESSONS}
         for name, probs in bad.items(): print(f'{name}: ' + ('ok' if not probs else '\n  ' + '\n  '.join(probs)))

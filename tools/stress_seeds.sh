@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20}
 FIRST=${2:-1}
-LESSONS="nbs/00_toy_rec.ipynb nbs/10_sid.ipynb nbs/20_sft.ipynb nbs/30_rl.ipynb nbs/40_eval.ipynb"
+LESSONS=$(python3 tools/lessons.py --list)
 LOGS=runs/stress; mkdir -p "$LOGS"
 empty=$(mktemp -d); trap 'rmdir "$empty" 2>/dev/null' EXIT
 export PYTHONPATH="$PWD/tools/seeding${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 \
