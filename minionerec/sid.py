@@ -18,7 +18,7 @@ from .text_emb import embedding_meta, encode_items, load_embeddings, load_items
 # %% auto #0
 __all__ = ['LEVEL_LETTERS', 'CONFIG', 'sid_token', 'parse_token', 'sid_tokens', 'sid_string', 'collision_groups', 'sid_report',
            'dedup_codes', 'codes_to_sids', 'SIDIndexError', 'load_index', 'index_codes', 'save_sids', 'read_info',
-           'SIDConfig', 'join_collaborative', 'build_sids', 'main']
+           'SIDConfig', 'collab_rows', 'join_collaborative', 'given_codes', 'item_embeddings', 'build_sids', 'main']
 
 # %% ../nbs/13_sid_stage.ipynb #6413b157
 LEVEL_LETTERS = 'abcdefghijklmnopqrstuvwxyz'
@@ -200,6 +200,8 @@ class SIDConfig:
     codes_per_level: int = field(default=256, metadata={'help': 'K, codes per level'})
     seed: int = field(default=0, metadata={'help': 'random seed'})
     dedup: Literal['all', 'collided'] = field(default='all', metadata={'help': "extra level on every SID ('all') or only on collided ones"})
+    index: str|None = field(default=None, metadata={'help': "a released index.json taken as the SIDs (no builder runs; collided SIDs still get the dedup level)"})
+    text: bool = field(default=True, metadata={'help': 'encode the item text; --no-text: SIDs from --collab-emb alone (data without item text)'})
     embeddings: str|None = field(default=None, metadata={'help': 'precomputed [N, D] .npy (skips encoding)'})
     collab_emb: str|None = field(default=None, metadata={'help': "collaborative item embeddings joined to the text ones: an [N, D'] .npy with a .json of its item_ids (e.g. baselines/sasrec/item_emb.npy)"})
     collab_weight: float = field(default=1.0, metadata={'help': 'weight of the (L2-normalised) collaborative part against the (L2-normalised) text part'})
@@ -213,12 +215,10 @@ class SIDConfig:
 
 CONFIG = SIDConfig   # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
 
-def join_collaborative(text:np.ndarray, # [N, D] text embeddings, rows in `item_ids` order
-                       item_ids:list[str], # the items' ids
-                       path:str|os.PathLike, # [N', D'] .npy with `<stem>.json` holding its `item_ids`
-                       weight:float=1.0, # weight of the collaborative half
-                      ) -> np.ndarray: # [N, D + D']
-    "`[text / |text|, weight · collab / |collab|]`, the collaborative rows aligned to `item_ids` by id."
+def collab_rows(item_ids:list[str], # the items' ids
+                path:str|os.PathLike, # [N', D'] .npy with `<stem>.json` holding its `item_ids`
+               ) -> np.ndarray: # [N, D'] float32, rows in `item_ids` order
+    "The collaborative embeddings of `item_ids`, aligned by id."
     path = Path(path); meta_f = path.with_suffix('.json')
     if not meta_f.exists(): raise FileNotFoundError(f"{meta_f}: missing (the item ids of the rows of {path})")
     ids = json.loads(meta_f.read_text()).get('item_ids')
@@ -227,23 +227,61 @@ def join_collaborative(text:np.ndarray, # [N, D] text embeddings, rows in `item_
     row = {str(i): k for k, i in enumerate(ids)}
     miss = [i for i in item_ids if i not in row]
     if miss: raise ValueError(f"{path}: no collaborative embedding for {len(miss)} items, e.g. {miss[:3]}")
-    col = col[[row[i] for i in item_ids]].astype(np.float32)
-    n = lambda x: x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    return np.concatenate([n(text.astype(np.float32)), weight * n(col)], 1)
+    return col[[row[i] for i in item_ids]].astype(np.float32)
+
+def _unit(x:np.ndarray) -> np.ndarray: return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+def join_collaborative(text:np.ndarray, # [N, D] text embeddings, rows in `item_ids` order
+                       item_ids:list[str], # the items' ids
+                       path:str|os.PathLike, # [N', D'] .npy with `<stem>.json` holding its `item_ids`
+                       weight:float=1.0, # weight of the collaborative half
+                      ) -> np.ndarray: # [N, D + D']
+    "`[text / |text|, weight · collab / |collab|]`, the collaborative rows aligned to `item_ids` by id."
+    return np.concatenate([_unit(text.astype(np.float32)), weight * _unit(collab_rows(item_ids, path))], 1)
+
+def given_codes(path:str|os.PathLike, # a released index.json
+                item_ids:list[str], # the catalogue's items: each needs a SID, no other
+                codes_per_level:int, # K: every code must be below it
+               ) -> np.ndarray: # [N, L] codes in `item_ids` order
+    "The codes of a released index, checked against the catalogue and K (collided SIDs allowed: dedup follows)."
+    index = load_index(path, expected_items=item_ids, allow_collisions=True)
+    codes = index_codes({i: index[i] for i in item_ids})[1]
+    if codes.max() >= codes_per_level:
+        raise ValueError(f"{path}: code {int(codes.max())} is not below --codes-per-level {codes_per_level}")
+    return codes
+
+def item_embeddings(c:SIDConfig, items) -> tuple[np.ndarray, dict]: # items: the catalogue table of `load_items`
+    "The vectors the builder quantises: text (encoded or `--embeddings`), collaborative rows joined or alone."
+    ids = items['item_id'].astype(str).tolist()
+    if not c.text:
+        if not c.collab_emb: raise ValueError("--no-text needs --collab-emb: the SIDs must come from some item vectors")
+        return _unit(collab_rows(ids, c.collab_emb)), dict(collab_emb=str(c.collab_emb), text=False)
+    if c.embeddings:
+        emb = load_embeddings(c.embeddings, expect=dict(model=c.encoder, n_items=len(items), ids_sha1=embedding_meta(items, c.encoder, c.fields, c.max_length, 'mean')['ids_sha1']))
+        meta = dict(embeddings=str(c.embeddings))
+    else:
+        emb = encode_items(items, c.encoder, tuple(c.fields), c.batch_size, c.max_length, cache_dir=c.out, device=c.device)
+        meta = dict(encoder=c.encoder, fields=list(c.fields), max_length=c.max_length)
+    if c.collab_emb:
+        emb = join_collaborative(emb, ids, c.collab_emb, c.collab_weight)
+        meta |= dict(collab_emb=str(c.collab_emb), collab_weight=c.collab_weight)
+    return emb, meta
 
 def build_sids(c:SIDConfig) -> dict[str, list[str]]:
     "Run the SID stage described by `c` and return the index written to `c.out`."
     t0 = time.time()
     items = load_items(c.data)
-    if c.embeddings:
-        emb = load_embeddings(c.embeddings, expect=dict(model=c.encoder, n_items=len(items), ids_sha1=embedding_meta(items, c.encoder, c.fields, c.max_length, 'mean')['ids_sha1']))
-        emb_meta = dict(embeddings=str(c.embeddings))
-    else:
-        emb = encode_items(items, c.encoder, tuple(c.fields), c.batch_size, c.max_length, cache_dir=c.out, device=c.device)
-        emb_meta = dict(encoder=c.encoder, fields=list(c.fields), max_length=c.max_length)
-    if c.collab_emb:
-        emb = join_collaborative(emb, items['item_id'].astype(str).tolist(), c.collab_emb, c.collab_weight)
-        emb_meta |= dict(collab_emb=str(c.collab_emb), collab_weight=c.collab_weight)
+    ids = items['item_id'].astype(str).tolist()
+    titles = items['title'].tolist() if 'title' in items else None
+    if c.index:                                   # released SIDs, as given
+        codes = given_codes(c.index, ids, c.codes_per_level)
+        index = save_sids(c.out, ids, codes, c.codes_per_level, titles=titles, dedup=c.dedup,
+                          manifest=dict(method='given', index=str(c.index), config=dataclasses.asdict(c), data=str(c.data)))
+        rep = json.loads((Path(c.out)/'report.json').read_text())
+        print(f"given SIDs from {c.index}: {len(index)} items, {codes.shape[1]} levels, raw collisions "
+              f"{rep['raw']['collided_items']}, SID length {rep['final']['levels']} → {c.out}")
+        return index
+    emb, emb_meta = item_embeddings(c, items)
     t_emb = time.time() - t0
     kw = dict(levels=c.levels, codes_per_level=c.codes_per_level, seed=c.seed)
     if c.method in ('rqvae', 'rqkmeans-plus'):
@@ -251,8 +289,7 @@ def build_sids(c:SIDConfig) -> dict[str, list[str]]:
     builder = make_builder(c.method, **kw)
     codes = builder.fit(emb)
     t_fit = time.time() - t0 - t_emb
-    index = save_sids(c.out, items['item_id'].astype(str).tolist(), codes, c.codes_per_level, titles=items['title'].tolist() if 'title' in items else None,
-                      builder=builder, dedup=c.dedup,
+    index = save_sids(c.out, ids, codes, c.codes_per_level, titles=titles, builder=builder, dedup=c.dedup,
                       manifest=dict(method=c.method, params=builder.params(), config=dataclasses.asdict(c), data=str(c.data),
                                     embeddings_sha1=short_sha1(emb), **emb_meta,
                                     seconds=dict(embed=round(t_emb, 1), fit=round(t_fit, 1))))
