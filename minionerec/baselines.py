@@ -216,7 +216,7 @@ class SASRec(nn.Module):
         "Write `config.json`, `model.pt` and the item embeddings `item_emb.npy` + `item_emb.json` (row k = item_ids[k]) to `folder` (atomic)."
         folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
         atomic_torch_save({k: v.detach().cpu() for k, v in self.state_dict().items()}, folder/'model.pt')
-        emb = self.item_emb.weight.detach().cpu().float().numpy()[1:]       # without padding: [N, D], for collaborative SIDs (lesson 10)
+        emb = self.item_emb.weight.detach().cpu().float().numpy()[1:]       # without padding: [N, D], for collaborative SIDs (Reference 13)
         def _npy(p):
             with open(p, 'wb') as f: np.save(f, emb)
         atomic_write(folder/'item_emb.npy', _npy)
