@@ -34,13 +34,17 @@ def read_item_json(path, # an `*.item.json`: {item_id: {title, description, bran
 # %% ../../nbs/data/04_lcrec.ipynb #1c7a4ad8
 def read_lcrec(path, # a folder holding one `*.inter.json` and one `*.item.json`
                name:str|None=None, # dataset name (default: the files' stem)
+               id_titles:bool=False, # without an `*.item.json`, use `item <id>` as titles instead of stopping
               ) -> RecDataset:
-    "Read LC-Rec / LETTER files: `*.inter.json` (user → item list) and `*.item.json` (item → fields)."
+    "Read LC-Rec / LETTER files: `*.inter.json` (user → item list) and `*.item.json` (item → fields, or ids as titles)."
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: not a folder (LC-Rec data is a folder with *.inter.json and *.item.json)")
-    inter_f, item_f = find_one(folder, '*.inter.json'), find_one(folder, '*.item.json')
-    items = read_item_json(item_f)
+    inter_f = find_one(folder, '*.inter.json')
+    item_f = find_one(folder, '*.item.json', required=False)
+    if item_f is None and not id_titles:
+        raise FileNotFoundError(f"{folder}: no *.item.json (the item text); pass id_titles=True (--id-titles) to use item "
+                                "ids as titles")
     raw = load_json(inter_f, 'user id')
     if not isinstance(raw, dict):
         raise ValueError(f"{inter_f}: expected an object {{user_id: [item ids]}}, got {type(raw).__name__}")
@@ -50,6 +54,11 @@ def read_lcrec(path, # a folder holding one `*.inter.json` and one `*.item.json`
         if not isinstance(lst, list):
             raise ValueError(f"{inter_f}: user {u!r}: expected a list of item ids, got {type(lst).__name__}")
         seqs[u] = [item_id(i, f"{inter_f}: user {u!r}") for i in lst]
-    check_known(seqs, set(items['item_id']), inter_f, item_f)
+    if item_f is None:  # no item text (LC-Rec's Instruments release): every item of the interactions, titled by its id
+        used = dict.fromkeys(i for s in seqs.values() for i in s)
+        items = make_items([{'item_id': i, 'title': f'item {i}'} for i in sorted(used, key=lambda x: (len(x), x))], str(folder))
+    else:
+        items = read_item_json(item_f)
+        check_known(seqs, set(items['item_id']), inter_f, item_f)
     return RecDataset(name or inter_f.name[:-len('.inter.json')], items, seqs, None,
-                      meta={'source': str(inter_f), 'format': 'lcrec'})
+                      meta={'source': str(inter_f), 'format': 'lcrec', 'titles': 'item file' if item_f else 'item ids'})

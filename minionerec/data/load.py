@@ -63,7 +63,7 @@ def _amazon_files(folder:Path, category:str|None=None) -> tuple[Path, Path]:
 
 def read_dataset(path, # a dataset file or folder
                  format:str|None=None, # one of FORMATS; guessed when None
-                 **kw, # passed to the reader (name; recbole: file_order_is_time, id_titles; amazon-raw: category, ...)
+                 **kw, # passed to the reader (name; lcrec: id_titles; recbole: file_order_is_time, id_titles; amazon-raw: category, ...)
                 ) -> RecDataset:
     "Read a dataset in any supported format, without splitting it."
     p = Path(path)
@@ -120,7 +120,7 @@ class DataConfig:
     end: str|None = field(default=None, metadata={'help': 'amazon-raw: last day kept (YYYY-MM[-DD])'})
     file_order_is_time: bool = field(default=False, metadata={
         'help': 'recbole: a file without timestamps lists each user\'s interactions oldest first'})
-    id_titles: bool = field(default=False, metadata={'help': 'recbole: without X.text or X.item, titles are item ids'})
+    id_titles: bool = field(default=False, metadata={'help': 'lcrec, recbole: without an item file, titles are item ids'})
     minionerec: bool = field(default=False, metadata={'help': 'also write the MiniOneRec layout to <out>/minionerec'})
 
 CONFIG = DataConfig   # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
@@ -136,7 +136,8 @@ def build_dataset(cfg:DataConfig) -> RecDataset:
                          f"or a format {FORMATS}")
     if cfg.path is None: raise ValueError(f"--source {cfg.source} needs --path")
     kw = {'amazon-raw': dict(user_k=cfg.user_k, item_k=cfg.item_k, start=cfg.start, end=cfg.end),
-          'recbole': dict(file_order_is_time=cfg.file_order_is_time, id_titles=cfg.id_titles)}.get(cfg.source, {})
+          'recbole': dict(file_order_is_time=cfg.file_order_is_time, id_titles=cfg.id_titles),
+          'lcrec': dict(id_titles=cfg.id_titles)}.get(cfg.source, {})
     return load_rec_dataset(cfg.path, format=cfg.source, **common, **kw)
 
 _OUTPUTS = ('items.jsonl', 'sequences.jsonl', *(f'{s}.jsonl' for s in SPLITS), 'minionerec')  # what `main` writes
