@@ -263,7 +263,7 @@ def load_checkpoint(path:Path, model:nn.Module, opt, scaler, gen:torch.Generator
     gen.set_state(st['gen']); torch.set_rng_state(st['rng'])
     return st['history'], st['epoch']
 
-# %% ../nbs/00_toy_rec.ipynb #4d50e7e6
+# %% ../nbs/00_toy_rec.ipynb #248e2a10
 def train(cfg:ToyConfig, # what to train, and how
           sequences:Sequence[Sequence[int]]|None=None, # item sequences to use instead of `load_sequences(cfg)`
          ) -> dict: # test metrics of 'toy_rec' and 'popularity', the 'history', the trained 'model'
@@ -283,12 +283,12 @@ def train(cfg:ToyConfig, # what to train, and how
         hist, start = load_checkpoint(ckpt, model, opt, scaler, gen, device); print(f"resumed from {ckpt} after epoch {start}")
     def record(epoch, loss, t0):                                           # one history row, validation metrics included
         valid = evaluate(model, dl['valid'], device)
-        hist['epochs'].append({'epoch': epoch, 'train_loss': loss, 'seconds': time.time() - t0, **{f'valid_{k}': v for k, v in valid.items()}})
+        hist['epochs'].append({'epoch': epoch, 'train_loss': loss, 'seconds': time.time() - t0,
+                               **{f'valid_{k}': v for k, v in valid.items()}})
         if cfg.progress and epoch: print(f"epoch {epoch}: loss {loss:.4f}  valid HR@10 {valid['HR@10']:.4f}  NDCG@10 {valid['NDCG@10']:.4f}")
     if start == 0: record(0, None, time.time())                            # the untrained model, for reference
     for epoch in range(start, cfg.epochs):
-        t0 = time.time()
-        losses, mean = train_epoch(model, opt, scaler, dl['train'], cfg, device, desc=f'epoch {epoch+1}/{cfg.epochs}')
+        t0 = time.time(); losses, mean = train_epoch(model, opt, scaler, dl['train'], cfg, device, desc=f'epoch {epoch+1}/{cfg.epochs}')
         hist['step_loss'] += losses; record(epoch + 1, mean, t0)
         if ckpt: save_checkpoint(ckpt, model, opt, scaler, gen, hist, epoch + 1, cfg)
     res = {'toy_rec': evaluate(model, dl['test'], device), 'popularity': evaluate(pop, dl['test'], device)}
