@@ -16,7 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from minionerec.core import atomic_write_json  # noqa: E402
-from sft_levers import RUN, evaluate_test, paired, per_sample_file, sasrec_ranks, sh  # noqa: E402
+from minionerec.metrics import paired_difference  # noqa: E402
+from sft_levers import RUN, evaluate_test, per_sample_file, sasrec_ranks, sh  # noqa: E402
 
 OUT = ROOT/'runs'/'rl_levers'
 RESULTS = ROOT/'bench'/'results'/'rl_levers.json'
@@ -105,10 +106,10 @@ def main(argv=None):
         s = {ex: per_sample_file(start, ex) for ex in (False, True)}
         for k in [k for k in res if not k.startswith('_')]:
             mine = {ex: per_sample_file(OUT/k, ex) for ex in (False, True)}
-            res[k]['vs_start'], res[k]['vs_start_keep'] = paired(mine[True], s[True]), paired(mine[False], s[False])
+            res[k]['vs_start'], res[k]['vs_start_keep'] = paired_difference(mine[True], s[True]), paired_difference(mine[False], s[False])
             if k != 'control' and 'control' in res:
                 c = {ex: per_sample_file(OUT/'control', ex) for ex in (False, True)}
-                res[k]['vs_control'], res[k]['vs_control_keep'] = paired(mine[True], c[True]), paired(mine[False], c[False])
+                res[k]['vs_control'], res[k]['vs_control_keep'] = paired_difference(mine[True], c[True]), paired_difference(mine[False], c[False])
         sas = sasrec_ranks()
         res['_sasrec'] = {'keep_history': float(sas[False].mean()), 'exclude_history': float(sas[True].mean())}
         res['_meta'] = {'dataset': 'amazon18-scientific', 'protocol': 'leave-one-out, history <= 20, full test split (8,317 users)',

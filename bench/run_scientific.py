@@ -13,7 +13,8 @@ same groups), training minutes per stage, and the decode benchmark's figures (be
 import argparse, json, os, platform, subprocess, sys, time
 from pathlib import Path
 
-import numpy as np
+
+from minionerec.metrics import paired_difference, per_sample_ndcg
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid', 'n')
@@ -21,18 +22,6 @@ NAMES = {'popularity': 'Pop', 'sasrec': 'SASRec', 'sft': 'SFT', 'rl': 'SFT+RL', 
 PROTOCOLS = {'keep_history': '', 'exclude_history': '_exclude_history'}
 # (a, b): the paired difference a − b of per-user NDCG@10 reported in the JSON
 PAIRS = (('sft', 'sasrec'), ('rl', 'sft'), ('control', 'sft'), ('rl', 'control'), ('rl', 'sasrec'))
-
-
-def ndcg10(ranks) -> np.ndarray:
-    "Per-sample NDCG@10 from 0-based ranks (None = miss)."
-    return np.array([1 / np.log2(r + 2) if r is not None and r < 10 else 0.0 for r in ranks])
-
-
-def paired(a:np.ndarray, b:np.ndarray) -> dict:
-    "Mean of a − b over paired samples and its standard error."
-    if a.shape != b.shape: raise ValueError(f"paired samples differ in number: {a.shape} vs {b.shape}")
-    d = a - b
-    return {'diff': round(float(d.mean()), 5), 'se': round(float(d.std(ddof=1) / np.sqrt(len(d))), 5)}
 
 
 def per_user(run:Path) -> dict:
@@ -44,7 +33,7 @@ def per_user(run:Path) -> dict:
     if (run/'baselines'/'sasrec').exists():
         te = encode_split(ds, 'test', 20, past=True)
         sas = SASRec.from_pretrained(run/'baselines'/'sasrec')
-        for p, suffix in PROTOCOLS.items(): out[p]['sasrec'] = ndcg10(evaluate(sas, te, bool(suffix), return_ranks=True)[1].tolist())
+        for p, suffix in PROTOCOLS.items(): out[p]['sasrec'] = per_sample_ndcg(evaluate(sas, te, bool(suffix), return_ranks=True)[1].tolist())
     ids = ds.splits['test']['sample_id'].tolist() if 'sample_id' in ds.splits['test'] else list(range(len(ds.splits['test'])))
     for m in ('sft', 'rl', 'control'):
         for p, suffix in PROTOCOLS.items():
@@ -52,7 +41,7 @@ def per_user(run:Path) -> dict:
             if not f.exists(): continue
             preds = {r['sample_id']: r['rank'] for r in map(json.loads, f.read_text().splitlines())}
             if sorted(preds) != sorted(ids): raise ValueError(f"{f}: predictions for {len(preds)} samples, the test split has {len(ids)}")
-            out[p][m] = ndcg10([preds[i] for i in ids])
+            out[p][m] = per_sample_ndcg([preds[i] for i in ids])
     return out
 
 
@@ -80,7 +69,7 @@ def main():
             rows[p] = row
         if rows: models[name] = rows | {'ranking': f"{m[k]['beams']} constrained beams" if 'beams' in m.get(k, {}) else 'full ranking'}
     pu = per_user(run)
-    diffs = {p: {f'{x} − {y}': paired(pu[p][x], pu[p][y]) for x, y in PAIRS if x in pu[p] and y in pu[p]} for p in PROTOCOLS}
+    diffs = {p: {f'{x} − {y}': paired_difference(pu[p][x], pu[p][y]) for x, y in PAIRS if x in pu[p] and y in pu[p]} for p in PROTOCOLS}
     mans = {s: read_stage(run/s) or {} for s in ('data', 'sid', 'baselines', 'sft', 'rl', 'control', 'eval_sft', 'eval_rl', 'eval_control')}
     minutes = {s: round(man['seconds'] / 60, 1) for s, man in mans.items() if 'seconds' in man}
     rl = (json.loads((run/'rl'/'summary.json').read_text()) if (run/'rl'/'summary.json').exists() else

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from minionerec.metrics import paired_difference, per_sample_ndcg
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from minionerec.core import atomic_write_json  # noqa: E402
@@ -70,17 +72,6 @@ def sh(cmd:list[str], log:Path, threads:int=1) -> float:
     return time.time() - t0
 
 
-def ndcg10(ranks) -> np.ndarray:
-    "Per-sample NDCG@10 from 0-based ranks (None = miss)."
-    return np.array([1 / np.log2(r + 2) if r is not None and r < 10 else 0.0 for r in ranks])
-
-
-def paired(a:np.ndarray, b:np.ndarray) -> dict:
-    "Mean of a − b and its standard error over the paired samples."
-    d = a - b
-    return {'diff': round(float(d.mean()), 5), 'se': round(float(d.std(ddof=1) / np.sqrt(len(d))), 5)}
-
-
 def sasrec_ranks() -> dict[str, np.ndarray]:
     "Per-test-sample NDCG@10 of the trained SASRec, both protocols."
     from minionerec.baselines import SASRec, encode_split, evaluate
@@ -88,7 +79,7 @@ def sasrec_ranks() -> dict[str, np.ndarray]:
     ds = load_rec_dataset(RUN/'data')
     model = SASRec.from_pretrained(RUN/'baselines'/'sasrec')
     te = encode_split(ds, 'test', 20, past=True)
-    return {ex: ndcg10(evaluate(model, te, ex, return_ranks=True)[1].tolist()) for ex in (False, True)}
+    return {ex: per_sample_ndcg(evaluate(model, te, ex, return_ranks=True)[1].tolist()) for ex in (False, True)}
 
 
 def run_lever(name:str, budget:float) -> dict:
@@ -121,7 +112,7 @@ def evaluate_test(model:Path, sid:Path, log:Path, name:str) -> dict:
 def per_sample_file(folder:Path, ex:bool) -> np.ndarray:
     "Per-test-sample NDCG@10 of an evaluated model folder."
     f = Path(folder)/('predictions_exclude_history.jsonl' if ex else 'predictions.jsonl')
-    return ndcg10([json.loads(l)['rank'] for l in f.read_text().splitlines()])
+    return per_sample_ndcg([json.loads(l)['rank'] for l in f.read_text().splitlines()])
 
 
 def table(res:dict) -> str:
@@ -162,10 +153,10 @@ def main(argv=None):
         sas = sasrec_ranks()
         res['_sasrec'] = {'keep_history': float(sas[False].mean()), 'exclude_history': float(sas[True].mean())}
         for k in [k for k in res if not k.startswith('_')]:
-            res[k]['vs_sasrec'] = paired(per_sample_file(OUT/k, True), sas[True])
-            res[k]['vs_sasrec_keep_history'] = paired(per_sample_file(OUT/k, False), sas[False])
+            res[k]['vs_sasrec'] = paired_difference(per_sample_file(OUT/k, True), sas[True])
+            res[k]['vs_sasrec_keep_history'] = paired_difference(per_sample_file(OUT/k, False), sas[False])
             vs = LEVERS.get(k, (None,) * 4)[2]
-            res[k]['vs_control'] = paired(per_sample_file(OUT/k, True), per_sample_file(OUT/vs, True)) if vs in res else None
+            res[k]['vs_control'] = paired_difference(per_sample_file(OUT/k, True), per_sample_file(OUT/vs, True)) if vs in res else None
         res['_meta'] = {'dataset': 'amazon18-scientific', 'protocol': 'leave-one-out, history <= 20, full test split (8,317 users)',
                         'decoding': '50 constrained beams', 'budget_minutes': a.budget, 'machine': 'x86_64, 2 CPU cores, no GPU',
                         'date': time.strftime('%Y-%m-%d')}

@@ -13,7 +13,8 @@ from .core import atomic_write_json
 
 # %% auto #0
 __all__ = ['DEFAULT_KS', 'metrics_from_ranks', 'ranks_from_lists', 'metrics_from_lists', 'ranks_from_scores',
-           'metrics_from_scores', 'write_metrics', 'read_metrics', 'metrics_table']
+           'metrics_from_scores', 'per_sample_ndcg', 'paired_difference', 'value_hit_rate', 'write_metrics',
+           'read_metrics', 'metrics_table']
 
 # %% ../nbs/01_metrics.ipynb #d2aab622
 DEFAULT_KS = (1, 5, 10, 20)
@@ -80,6 +81,33 @@ def ranks_from_scores(scores, # [B, V] scores over items, column 0 = padding
 def metrics_from_scores(scores, targets, ks:Iterable[int]=DEFAULT_KS, history=None, exclude_history:bool=False) -> dict[str, float]:
     "HR@K / NDCG@K under full ranking of a `[B, V]` score matrix (padding excluded)."
     return metrics_from_ranks(ranks_from_scores(scores, targets, history, exclude_history), ks)
+
+# %% ../nbs/01_metrics.ipynb #b7e44e43
+def per_sample_ndcg(ranks, # per sample, the 0-based rank of the target (None or inf = miss)
+                    k:int=10, # the cut-off
+                   ) -> np.ndarray: # [B] the NDCG@k gain of each sample
+    "1 / log2(r + 2) for a target at rank r < k, else 0 — the per-sample terms of NDCG@k."
+    r = np.array([np.inf if x is None else x for x in ranks], dtype=np.float64)
+    return np.where(r < k, 1 / np.log2(np.where(r < k, r, 0) + 2), 0.0)
+
+def paired_difference(a, # [n] per-sample values of model a
+                      b, # [n] per-sample values of model b, the same samples in the same order
+                     ) -> dict[str, float]: # {'diff': mean(a − b), 'se': its standard error}
+    "Mean of a − b over paired samples and its standard error (rounded to 5 decimals)."
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
+        raise ValueError(f"paired samples must be two 1-d arrays of the same length ≥ 2, got {a.shape} and {b.shape}")
+    d = a - b
+    return {'diff': round(float(d.mean()), 5), 'se': round(float(d.std(ddof=1) / np.sqrt(len(d))), 5)}
+
+def value_hit_rate(preds:list[dict], # per-sample predictions with `target` and 0-based `rank` (None = miss)
+                   values:dict[str, float], # item id -> raw value
+                   k:int=10,
+                  ) -> float:
+    "Value-weighted HR@k: the share of the targets' total value that lands in the top k."
+    v = np.array([values.get(str(p['target']), 0.0) for p in preds], dtype=float)
+    hit = np.array([p['rank'] is not None and p['rank'] < k for p in preds], dtype=float)
+    return float((v * hit).sum() / v.sum()) if v.sum() > 0 else 0.0
 
 # %% ../nbs/01_metrics.ipynb #f8af52b2
 def write_metrics(out_dir:str|os.PathLike, # run folder; the file is `out_dir/metrics.json`

@@ -19,7 +19,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from .core import atomic_write_json, dist_state, launch_info, parse_config, short_sha1, stage_processes, subplots, write_manifest
 from .evaluate import EVAL_KS, Catalogue, evaluate_sharded
-from .metrics import metrics_table, write_metrics
+from .metrics import metrics_table, value_hit_rate, write_metrics
 from .prompts import SEQ_TASKS, TASKS, PromptBuilder, save_prompt_settings
 from .models import TimeLimit, add_dropout, build_tiny, load_model
 from .data import load_rec_dataset
@@ -28,8 +28,8 @@ from .sid import load_index
 # %% auto #0
 __all__ = ['CONFIG', 'SFTStageConfig', 'parse_tasks', 'build_samples', 'train_sequences', 'windows', 'SFTDataset', 'SFTCollator',
            'tokenizer_texts', 'token_ce', 'weighted_loss', 'item_values', 'normalize_values', 'vaft_weight',
-           'value_hit_rate', 'sid_token_ids', 'freeze_to_sid_rows', 'evaluate_samples', 'RecTrainer', 'make_trainer',
-           'plot_curves', 'train_sft', 'main']
+           'sid_token_ids', 'freeze_to_sid_rows', 'evaluate_samples', 'RecTrainer', 'make_trainer', 'plot_curves',
+           'train_sft', 'main']
 
 # %% ../nbs/25_sft_stage.ipynb #f2e65975
 @dataclass
@@ -243,14 +243,7 @@ def vaft_weight(v_norm:float|np.ndarray, # normalised value in [0, 1]
     "VAFT sample weight `floor + scale · log1p(v_norm)`."
     return floor + scale * np.log1p(v_norm)
 
-def value_hit_rate(preds:list[dict], # per-sample predictions with `target` and 0-based `rank` (None = miss)
-                   values:dict[str, float], # item id -> raw value
-                   k:int=10,
-                  ) -> float:
-    "Value-weighted HR@k: the share of the targets' total value that lands in the top k."
-    v = np.array([values.get(str(p['target']), 0.0) for p in preds], dtype=float)
-    hit = np.array([p['rank'] is not None and p['rank'] < k for p in preds], dtype=float)
-    return float((v * hit).sum() / v.sum()) if v.sum() > 0 else 0.0
+
 
 # %% ../nbs/25_sft_stage.ipynb #f4088829
 def sid_token_ids(tokenizer, sid_tokens:Sequence[str]) -> list[int]:
