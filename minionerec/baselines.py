@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 
 from transformers import set_seed
 from . import __version__
-from .core import atomic_torch_save, atomic_write, atomic_write_json, parse_config, pick_device, subplots
+from .core import (atomic_torch_save, atomic_write, atomic_write_json, parse_config, pick_device, stage_processes,
+                             subplots, write_manifest)
 from .data import RecDataset, load_rec_dataset
 from .metrics import DEFAULT_KS, metrics_from_ranks, metrics_table, ranks_from_scores, write_metrics
 
@@ -382,6 +383,8 @@ def run_baselines(cfg:BaselinesConfig, # what to run
         out = Path(cfg.out)
         write_metrics(out, res)
         atomic_write_json(out/'history.json', hist)
+        write_manifest(out, 'baselines', config=asdict(cfg), dataset=ds.name, test_users=len(ds.splits['test']),
+                       sasrec_epochs=res['sasrec']['epochs'], sasrec_seconds=round(res['sasrec']['train_seconds'], 1))
         plot_history(hist, pop_valid, out/'training.png')
     return {**res, 'history': hist, 'model': r['model']}
 
@@ -389,7 +392,7 @@ def run_baselines(cfg:BaselinesConfig, # what to run
 def main(argv:list[str]|None=None):
     "Entry point: train and evaluate both baselines, print the table."
     cfg = parse_config(BaselinesConfig, argv, prog='python -m minionerec.baselines')
-    res = run_baselines(cfg)
+    with stage_processes(): res = run_baselines(cfg)
     names = [k for k in res if k not in ('history', 'model')]
     print(metrics_table({k: res[k] for k in names}, cols=('HR@1', 'HR@5', 'HR@10', 'HR@20', 'NDCG@5', 'NDCG@10', 'NDCG@20')))
     s = res['sasrec']

@@ -113,11 +113,12 @@ def _version(pkg:str) -> str|None:
 
 def write_manifest(out:str|os.PathLike, # the stage's output folder
                    stage:str, # the stage's name: 'sid', 'sft', 'rl', 'evaluate', 'baselines', ...
+                   file:str='manifest.json', # the manifest's name in `out` (a stage that writes a file names its own)
                    **fields, # what the stage records: its config, inputs, launch settings, timings
                   ) -> Path:
-    "Write `out/manifest.json` atomically: `stage`, the creation time, the versions of the libraries in force and `fields`."
+    "Write `out/file` atomically: `stage`, the creation time, the versions of the libraries in force and `fields`."
     libs = ('minionerec', 'numpy', 'torch', 'transformers', 'trl', 'accelerate', 'deepspeed')
-    return atomic_write_json(Path(out)/'manifest.json', dict(stage=stage, created=time.strftime('%Y-%m-%dT%H:%M:%S'),
+    return atomic_write_json(Path(out)/file, dict(stage=stage, created=time.strftime('%Y-%m-%dT%H:%M:%S'),
                                                            versions={k: v for k in libs if (v := _version(k))}, **fields))
 
 # %% ../nbs/02_core.ipynb #55ca616f

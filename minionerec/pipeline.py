@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 from matplotlib.figure import Figure
-from .core import atomic_write_json, parse_config, repo_root
+from .core import atomic_write_json, parse_config, repo_root, stage_processes, write_manifest
 from .sid import LEVEL_LETTERS, index_codes, load_index
 from .metrics import metrics_table, read_metrics, write_metrics
 
@@ -242,11 +242,13 @@ def run_pipeline(c:PipelineConfig) -> dict:
             times[s.name] = round(time.time() - t, 1)
     if c.dry_run: return {}
     print(f"\nrun folder: {run_dir}   stage seconds: {times}   total {time.time() - t0:.0f} s")
+    write_manifest(run_dir, 'pipeline', config=cfg, config_file=str(c.config), hashes=hashes, stage_seconds=times,
+                   seconds=round(time.time() - t0, 1))
     return collect(run_dir)
 
 def main(argv:list[str]|None=None):
     "Entry point of `python -m minionerec.pipeline`."
-    return run_pipeline(parse_config(PipelineConfig, argv, prog='python -m minionerec.pipeline'))
+    with stage_processes(): return run_pipeline(parse_config(PipelineConfig, argv, prog='python -m minionerec.pipeline'))
 
 # %% ../nbs/50_pipeline.ipynb #4e2193ac
 #| eval: false

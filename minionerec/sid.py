@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Sequence
 import numpy as np
-from .core import atomic_write_json, atomic_write_text, parse_config, short_sha1, write_manifest
+from .core import atomic_write_json, atomic_write_text, parse_config, short_sha1, stage_processes, write_manifest
 from .data.files import load_json
 from .sid_builders import make_builder
 from .text_emb import embedding_meta, encode_items, load_embeddings, load_items
@@ -301,6 +301,6 @@ def build_sids(c:SIDConfig) -> dict[str, list[str]]:
 
 def main(argv:list[str]|None=None) -> dict[str, list[str]]:
     "Command line: `python -m minionerec.sid --data DATA --method METHOD --out DIR`."
-    return build_sids(parse_config(SIDConfig, argv))
+    with stage_processes(): return build_sids(parse_config(SIDConfig, argv))
 
 if __name__ == '__main__' and '__file__' in globals(): main()  # (a notebook is `__main__` too, but has no `__file__`)

@@ -15,7 +15,8 @@ from accelerate import Accelerator
 from accelerate.utils import gather_object
 from tqdm.auto import tqdm
 from transformers import AutoModel, AutoTokenizer
-from .core import atomic_write, atomic_write_json, launch_info, parse_config, pick_device, short_sha1, stage_processes
+from .core import (atomic_write, atomic_write_json, launch_info, parse_config, pick_device, short_sha1, stage_processes,
+                             write_manifest)
 from .data import RecDataset, load_rec_dataset
 from .data.files import find_one
 from .data.lcrec import read_item_json
@@ -146,7 +147,7 @@ def save_embeddings(path:str|os.PathLike, emb:np.ndarray, meta:dict) -> Path:
     def _w(tmp):
         with open(tmp, 'wb') as f: np.save(f, np.ascontiguousarray(emb, dtype=np.float32))
     atomic_write(path, _w)
-    atomic_write_json(meta_path(path), meta)
+    write_manifest(path.parent, 'text_emb', file=meta_path(path).name, **meta)
     return path
 
 # %% ../nbs/11_text_emb.ipynb #a35db46e

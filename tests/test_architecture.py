@@ -131,5 +131,9 @@ def test_modules_are_short_and_stages_show_their_command_line():
         p = PKG/stage/'__init__.py' if (PKG/stage).is_dir() else PKG/f'{stage}.py'
         doc = ast.get_docstring(ast.parse(p.read_text())) or ''
         assert f'python -m minionerec.{stage}' in doc, f"{p.relative_to(ROOT)}: the module docstring does not show `python -m minionerec.{stage} ...`"
+        src = '\n'.join(q.read_text() for q in ((PKG/stage).glob('*.py') if (PKG/stage).is_dir() else [p]))
+        assert 'write_manifest(' in src, f"minionerec.{stage} writes no manifest through core.write_manifest"
+        main_src = ast.get_source_segment(src, next(n for n in ast.walk(ast.parse(src)) if isinstance(n, ast.FunctionDef) and n.name == 'main'))
+        assert 'stage_processes()' in main_src, f"minionerec.{stage}.main does not run in core.stage_processes()"
         cfg = getattr(importlib.import_module(f'minionerec.{stage}'), 'CONFIG', None)
         assert dataclasses.is_dataclass(cfg), f"minionerec.{stage}: no `CONFIG = <its options dataclass>` (launch/check.py needs it)"

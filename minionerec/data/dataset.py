@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..core import atomic_write_json, atomic_write_text
+from ..core import atomic_write_text, write_manifest
 from .files import get_field, load_json, read_jsonl
 
 # %% auto #0
@@ -141,9 +141,8 @@ class RecDataset:
             cols4 = zip(df['sample_id'], df['user_id'], df['history'], df['target'])
             write_jsonl(folder/f'{k}.jsonl', ({'sample_id': int(i), 'user_id': u, 'history': list(h), 'target': t}
                                               for i, u, h, t in cols4))
-        atomic_write_json(folder/'manifest.json', dict(
-            format='minionerec.data/1', name=self.name, protocol=self.protocol, splits=list(self.splits),
-            timestamps=ts is not None, item_columns=cols, meta=self.meta, stats=self.stats()))
+        write_manifest(folder, 'data', format='minionerec.data/1', name=self.name, protocol=self.protocol, splits=list(self.splits),
+                       timestamps=ts is not None, item_columns=cols, meta=self.meta, stats=self.stats())
         return folder
 
     @classmethod

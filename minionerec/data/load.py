@@ -20,7 +20,7 @@ import json, os, re, shutil, sys, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Optional
-from ..core import data_root, parse_config
+from ..core import data_root, parse_config, stage_processes
 from .amazon import read_amazon_raw
 from .dataset import SPLITS, RecDataset
 from .lcrec import read_lcrec
@@ -32,7 +32,7 @@ from .synthetic import make_synthetic
 
 # %% auto #0
 __all__ = ['DATASETS', 'FORMATS', 'CONFIG', 'detect_format', 'read_dataset', 'load_rec_dataset', 'DataConfig', 'build_dataset',
-           'publish_folder', 'main']
+           'publish_folder', 'main', 'save_dataset']
 
 # %% ../../nbs/data/10_load.ipynb #9bfb9623
 DATASETS = {'amazon18-scientific': 'lcrec', 'minionerec-industrial': 'minionerec'}  # folder in the data root -> format
@@ -160,6 +160,10 @@ def publish_folder(tmp:Path, out:Path) -> Path:
 def main(argv:list[str]|None=None) -> RecDataset:
     "Command line: build the dataset, save it to `--out` (nothing left behind on failure), print its statistics."
     cfg = parse_config(DataConfig, argv, prog='python -m minionerec.data')
+    with stage_processes(): return save_dataset(cfg)
+
+def save_dataset(cfg:DataConfig) -> RecDataset:
+    "Build the dataset `cfg` describes and publish it at `cfg.out` (built beside it, moved into place at the end)."
     ds = build_dataset(cfg)
     out = Path(cfg.out)
     made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]  # parent folders this run creates
