@@ -16,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from minionerec.core import atomic_write_json  # noqa: E402
+from minionerec.results import rl_levers_table  # noqa: E402
 from minionerec.metrics import paired_difference  # noqa: E402
 from sft_levers import RUN, evaluate_test, per_sample_file, sasrec_ranks, sh  # noqa: E402
 
@@ -67,20 +68,6 @@ def evaluate(model:Path, sid:Path, log:Path) -> dict:
     return evaluate_test(model, sid, log, 'm')
 
 
-def table(res:dict) -> str:
-    "The markdown table of lesson 30 and the README."
-    f = lambda d: f"{d['diff']:+.4f} ± {d['se']:.4f}" if d else '–'
-    rows = ['| run | what | train min | zero-adv. groups | NDCG@10 | NDCG@10 excl. | − start (excl.) | − control (excl.) | − start (keep) | − control (keep) |',
-            '|---|---|---|---|---|---|---|---|---|---|']
-    for k, r in res.items():
-        if k.startswith('_'): continue
-        z = r.get('zero_advantage_fraction')
-        rows.append(f"| {k} | {r['what']} | {r.get('train_minutes', '–')} | {'–' if z is None else f'{z:.2f}'} | {r['keep_history']['NDCG@10']:.4f} "
-                    f"| {r['exclude_history']['NDCG@10']:.4f} | {f(r.get('vs_start'))} | {f(r.get('vs_control'))} "
-                    f"| {f(r.get('vs_start_keep'))} | {f(r.get('vs_control_keep'))} |")
-    return '\n'.join(rows)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--start', default='runs/levers/collab', help='the SFT start (an output folder of bench/sft_levers.py)')
@@ -116,7 +103,7 @@ def main(argv=None):
                         'decoding': '50 constrained beams', 'budget_minutes': a.budget, 'machine': 'x86_64, 2 CPU cores, no GPU',
                         'date': time.strftime('%Y-%m-%d')}
         atomic_write_json(RESULTS, res)
-    print(table(res))
+    print(rl_levers_table(res))
 
 
 if __name__ == '__main__': main()

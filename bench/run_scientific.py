@@ -15,6 +15,7 @@ from pathlib import Path
 
 
 from minionerec.metrics import paired_difference, per_sample_ndcg
+from minionerec.results import scientific_table
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid', 'n')
@@ -88,67 +89,7 @@ def main():
                machine=f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU", date=time.strftime('%Y-%m-%d'))
     atomic_write_json(dest, out)
     print(json.dumps(out, indent=2))
-    print(markdown(out))
-
-
-def markdown(res:dict) -> str:
-    "The README's results table from a scientific.json dict: both protocols, then the paired differences."
-    cols = ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10')
-    head = '| model | protocol | ' + ' | '.join(cols) + ' | invalid | test users | ranking |'
-    rows = [head, '|---' * (len(cols) + 5) + '|']
-    for p, label in (('keep_history', 'keep history'), ('exclude_history', 'exclude history')):
-        for name, m in res['models'].items():
-            r = m.get(p) or (m if p == 'keep_history' and 'NDCG@10' in m else None)   # (results before 2026-12-01: one protocol)
-            if r is None: continue
-            cell = lambda k: '–' if r.get(k) is None else (str(r[k]) if isinstance(r[k], int) else f'{r[k]:.4f}')
-            rows.append(f'| {name} | {label} | ' + ' | '.join(cell(k) for k in cols) + f" | {cell('invalid')} | {r.get('n', 0):,} | {m['ranking']} |")
-    diffs = res.get('paired_ndcg10') or {}
-    if any(diffs.values()):
-        rows += ['', '| paired NDCG@10 difference (± 1 s.e.) | keep history | exclude history |', '|---|---|---|']
-        for k in diffs.get('keep_history', {}):
-            f = lambda p: (lambda d: f"{d['diff']:+.4f} ± {d['se']:.4f}" if d else '–')(diffs.get(p, {}).get(k))
-            rows.append(f'| {k} | {f("keep_history")} | {f("exclude_history")} |')
-    ratio = lambda a, p: (lambda x, y: f"{x['NDCG@10'] / y['NDCG@10']:.2f}×" if x and y else '–')(
-        res['models'].get(a, {}).get(p), res['models'].get('SASRec', {}).get(p))
-    if 'SFT' in res['models'] and 'SASRec' in res['models']:
-        rows += ['', '| NDCG@10 as a multiple of SASRec\'s | keep history | exclude history |', '|---|---|---|']
-        rows += [f'| {a} | {ratio(a, "keep_history")} | {ratio(a, "exclude_history")} |' for a in res['models'] if a not in ('Pop', 'SASRec')]
-    return '\n'.join(rows)
-
-
-def rl_markdown(res:dict) -> str:
-    "Lesson 30's table from a scientific.json dict: RL against its start and its matched SFT control, and its groups."
-    rl, d = res.get('rl') or {}, res.get('paired_ndcg10') or {}
-    pct = lambda x: '–' if x is None else f'{100 * x:.1f}%'
-    f = lambda p, k: (lambda x: f"{x['diff']:+.4f} ± {x['se']:.4f}" if x else '–')(d.get(p, {}).get(k))
-    rows = ['| paired NDCG@10 difference (± 1 s.e., 8,317 users) | keep history | exclude history |', '|---|---|---|']
-    rows += [f'| {k} | {f("keep_history", k)} | {f("exclude_history", k)} |' for k in ('rl − sft', 'control − sft', 'rl − control')]
-    by = rl.get('zero_advantage_by_reward') or {}
-    kl = '–' if rl.get('kl') is None else f"{rl['kl']:.4f}"
-    rows += ['', '| RL run | value |', '|---|---|',
-             f"| rewards (summed) | {' + '.join(rl.get('rewards') or []) or '–'} |",
-             f"| group size G, optimizer steps, minutes | {rl.get('G', '–')}, {rl.get('steps', '–')}, "
-             f"{'–' if rl.get('seconds') is None else round(rl['seconds'] / 60, 1)} |",
-             f"| groups with zero advantage (the summed reward) | {pct(rl.get('zero_advantage_fraction'))} |"]
-    rows += [f'| … if `{n}` were the only reward (same groups) | {pct(v)} |' for n, v in by.items()]
-    rows += [f"| completions that hit the target / groups that hold it | {pct(rl.get('hit_rate'))} / {pct(rl.get('group_hit_rate'))} |",
-             f"| mean KL to the SFT start | {kl} |"]
-    return '\n'.join(rows)
-
-
-def decode_markdown(res:dict) -> str:
-    "The README's decoding table from a scientific.json dict (bench/decode.py's figures)."
-    d = res.get('decode_benchmark') or {}
-    if 'fast_engine_prompts_per_s' not in d: return '| decoding | – |\n|---|---|\n| (bench/decode.py has not run) | – |'
-    return '\n'.join([
-        f"| constrained beam search ({d['prompts']} real prompts, {d['beams']} beams, batch {d['batch']}, {d['threads']} thread) | prompts/s | constraint ms/step |",
-        '|---|---|---|',
-        f"| HF `generate` + `prefix_allowed_tokens_fn` (MiniOneRec's way) | {d['callback_prompts_per_s']:.1f} | {d['callback_ms_per_step']:.2f} |",
-        f"| HF `generate` + our vectorised trie processor | {d['ours_prompts_per_s']:.1f} | {d['ours_ms_per_step']:.2f} |",
-        f"| our `trie_beam_search` (prompt encoded once, KV cache shared by the beams) | {d['fast_engine_prompts_per_s']:.1f} "
-        f"({d['fast_engine_e2e_speedup']:.1f}× the callback) | – |",
-        '', f"Our processor against the callback here: {'the same items in the same order, scores within 1e-4' if d.get('identical') else 'DIFFERENT outputs'}; "
-            "`trie_beam_search` against `generate`: the property test of Reference 43."])
+    print(scientific_table(out))
 
 
 if __name__ == '__main__':

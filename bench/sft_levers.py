@@ -21,6 +21,7 @@ from minionerec.metrics import paired_difference, per_sample_ndcg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from minionerec.core import atomic_write_json  # noqa: E402
+from minionerec.results import sft_levers_table  # noqa: E402
 
 RUN = ROOT/'runs'/'scientific'
 OUT = ROOT/'runs'/'levers'
@@ -115,22 +116,6 @@ def per_sample_file(folder:Path, ex:bool) -> np.ndarray:
     return per_sample_ndcg([json.loads(l)['rank'] for l in f.read_text().splitlines()])
 
 
-def table(res:dict) -> str:
-    "The markdown table of the README and lesson 20."
-    rows = ['| lever | what changes | train min | NDCG@10 | HR@10 | NDCG@10 excl. history | vs SASRec (excl.) | vs its control (excl.) |',
-            '|---|---|---|---|---|---|---|---|']
-    sas = res.get('_sasrec', {})
-    best = max((k for k in res if not k.startswith('_')), key=lambda k: res[k]['exclude_history']['NDCG@10'], default=None)
-    for k, r in res.items():
-        if k.startswith('_'): continue
-        f = lambda d: f"{d['diff']:+.4f} ± {d['se']:.4f}" if d else '–'
-        rows.append(f"| {k}{' **(best)**' if k == best else ''} | {r['what']} | {r['train_minutes']} | {r['keep_history']['NDCG@10']:.4f} "
-                    f"| {r['keep_history']['HR@10']:.4f} | {r['exclude_history']['NDCG@10']:.4f} | {f(r.get('vs_sasrec'))} | {f(r.get('vs_control'))} |")
-    if sas: rows.append(f"| SASRec | the baseline (full ranking) | {sas.get('train_minutes', '–')} | {sas['keep_history']:.4f} | – "
-                        f"| {sas['exclude_history']:.4f} | | |")
-    return '\n'.join(rows)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--only', nargs='*', help='levers to run (default: all not yet done)')
@@ -161,7 +146,7 @@ def main(argv=None):
                         'decoding': '50 constrained beams', 'budget_minutes': a.budget, 'machine': 'x86_64, 2 CPU cores, no GPU',
                         'date': time.strftime('%Y-%m-%d')}
         atomic_write_json(RESULTS, res)
-    print(table(res))
+    print(sft_levers_table(res))
 
 
 if __name__ == '__main__': main()

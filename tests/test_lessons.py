@@ -60,15 +60,3 @@ def test_lesson_outputs_are_stable(name):
 @pytest.mark.parametrize('name', L.LESSONS)
 def test_lesson_records_its_run_time(name):
     assert L.runtime(L.load(L.path(name))), f'{name}.ipynb: the first cell should say "Runs top to bottom in about …"'
-
-
-def test_results_tables_are_generated():
-    "Every results JSON renders; README.md's generated blocks (`<!-- table: NAME ... -->`) match bench/results/*.json."
-    sys.path.insert(0, str(ROOT/'bench'))
-    import tables
-    for name in tables.TABLES:
-        if tables.load(name) is not None: assert tables.render(name).startswith('|'), name
-    assert tables.render('scientific'), 'bench/results/scientific.json is committed'
-    readme = (ROOT/'README.md').read_text(encoding='utf-8')
-    assert tables.update_blocks(readme) == readme, 'README.md tables out of date: run python bench/tables.py --readme'
-    assert tables.render('scientific') in readme, "README.md's results table is not the one generated from scientific.json"
