@@ -1,7 +1,8 @@
-"""Run the `scientific` config end to end and write bench/results/scientific.json (the README's results table).
+"""Run a real-data config end to end and write bench/results/<config>.json (the README's results tables).
 
-    python bench/run_scientific.py                      # pipeline into runs/scientific, then collect
+    python bench/run_scientific.py                      # configs/scientific.yaml into runs/scientific, then collect
     python bench/run_scientific.py --collect-only       # only rebuild the JSON from a finished run folder
+    python bench/run_scientific.py --config configs/instruments.yaml        # → bench/results/instruments.json
 
 Pop, SASRec, SFT, SFT+RL and RL's matched control (the SFT model trained on with SFT for RL's minutes) on
 amazon18-scientific (leave-one-out, history ≤ 20, the whole test split; full ranking for the baselines, 50
@@ -77,16 +78,17 @@ def main():
           json.loads((run/'rl'/'metrics.json').read_text())['rl'] if (run/'rl'/'metrics.json').exists() else {})   # (runs before 0.1's rename)
     rl_summary = {k: rl.get(k) for k in ('rewards', 'G', 'steps', 'seconds', 'zero_advantage_fraction', 'zero_advantage_by_reward',
                                          'hit_rate', 'group_hit_rate', 'kl')}
-    dest = ROOT/'bench'/'results'/'scientific.json'
+    dest = ROOT/'bench'/'results'/f'{Path(a.config).stem}.json'
     old = json.loads(dest.read_text()) if dest.exists() else {}
-    if a.skip_decode_bench: decode = old.get('decode_benchmark')          # keep the last decode figures
+    if a.skip_decode_bench or Path(a.config).stem != 'scientific': decode = old.get('decode_benchmark')  # keep the last figures
     else:
         p = subprocess.run([sys.executable, str(ROOT/'bench'/'decode.py')], capture_output=True, text=True, cwd=ROOT)
         decode = json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else {'error': p.stderr[-500:]}
-    out = dict(dataset='amazon18-scientific', protocol='leave-one-out, history <= 20, the whole test split', config=a.config,
+    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    out = dict(dataset=cfg['data'].get('source'), protocol='leave-one-out, history <= 20, the whole test split', config=a.config,
                headline_protocol='keep_history (nothing excluded); exclude_history bans the items each user had before the target',
                models=models, paired_ndcg10=diffs, rl=rl_summary, stage_minutes=minutes, decode_benchmark=decode,
-               machine=f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU", date=time.strftime('%Y-%m-%d'))
+               machine=f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU", date=time.strftime('%Y-%m-%d'), commit=commit)
     atomic_write_json(dest, out)
     print(json.dumps(out, indent=2))
     print(scientific_table(out))

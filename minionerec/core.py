@@ -45,6 +45,8 @@ DATA_SOURCES = {  # dataset folder in the data root -> what to put there, and wh
                            "from github.com/Nishikata97/CollisionGenRec, data/Scientific",
     'minionerec-industrial': "MiniOneRec's released Industrial_and_Scientific files (valid/, test/, index/, info/) "
                              "from github.com/AkaliKong/MiniOneRec, data/Amazon",
+    'lcrec-instruments': "Instruments.inter.json + Instruments.index.json (Amazon 2018 Musical Instruments as LC-Rec prepared it, "
+                         "no item text) from github.com/WncFht/GenRec, data/Instruments",
 }
 
 def real_data(name:str, # a dataset folder of the data root, e.g. 'amazon18-scientific'

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Sequence
 import numpy as np
-from .core import atomic_write_json, atomic_write_text, parse_config, short_sha1, stage_processes, write_manifest
+from .core import (atomic_write_json, atomic_write_text, data_root, parse_config, short_sha1, stage_processes,
+                             write_manifest)
 from .data.files import load_json
 from .sid_builders import make_builder
 from .text_emb import embedding_meta, encode_items, load_embeddings, load_items
@@ -200,7 +201,7 @@ class SIDConfig:
     codes_per_level: int = field(default=256, metadata={'help': 'K, codes per level'})
     seed: int = field(default=0, metadata={'help': 'random seed'})
     dedup: Literal['all', 'collided'] = field(default='all', metadata={'help': "extra level on every SID ('all') or only on collided ones"})
-    index: str|None = field(default=None, metadata={'help': "a released index.json taken as the SIDs (no builder runs; collided SIDs still get the dedup level)"})
+    index: str|None = field(default=None, metadata={'help': "a released index.json taken as the SIDs (no builder runs; collided SIDs still get the dedup level); a relative path that does not exist is looked up in the data folder"})
     text: bool = field(default=True, metadata={'help': 'encode the item text; --no-text: SIDs from --collab-emb alone (data without item text)'})
     embeddings: str|None = field(default=None, metadata={'help': 'precomputed [N, D] .npy (skips encoding)'})
     collab_emb: str|None = field(default=None, metadata={'help': "collaborative item embeddings joined to the text ones: an [N, D'] .npy with a .json of its item_ids (e.g. baselines/sasrec/item_emb.npy)"})
@@ -274,7 +275,8 @@ def build_sids(c:SIDConfig) -> dict[str, list[str]]:
     ids = items['item_id'].astype(str).tolist()
     titles = items['title'].tolist() if 'title' in items else None
     if c.index:                                   # released SIDs, as given
-        codes = given_codes(c.index, ids, c.codes_per_level)
+        src = Path(c.index) if Path(c.index).exists() or Path(c.index).is_absolute() else data_root()/c.index
+        codes = given_codes(src, ids, c.codes_per_level)
         index = save_sids(c.out, ids, codes, c.codes_per_level, titles=titles, dedup=c.dedup,
                           manifest=dict(method='given', index=str(c.index), config=dataclasses.asdict(c), data=str(c.data)))
         rep = json.loads((Path(c.out)/'report.json').read_text())

@@ -31,11 +31,12 @@ from .splits import split_dataset
 from .synthetic import make_synthetic
 
 # %% auto #0
-__all__ = ['DATASETS', 'FORMATS', 'CONFIG', 'detect_format', 'read_dataset', 'load_rec_dataset', 'DataConfig', 'build_dataset',
-           'publish_folder', 'main', 'save_dataset']
+__all__ = ['DATASETS', 'DATASET_KW', 'FORMATS', 'CONFIG', 'detect_format', 'read_dataset', 'load_rec_dataset', 'DataConfig',
+           'build_dataset', 'publish_folder', 'main', 'save_dataset']
 
 # %% ../../nbs/data/10_load.ipynb #9bfb9623
-DATASETS = {'amazon18-scientific': 'lcrec', 'minionerec-industrial': 'minionerec'}  # folder in the data root -> format
+DATASETS = {'amazon18-scientific': 'lcrec', 'minionerec-industrial': 'minionerec', 'lcrec-instruments': 'lcrec'}  # folder -> format
+DATASET_KW = {'lcrec-instruments': {'id_titles': True}}  # what a registry dataset's reader needs (Instruments has no item text)
 FORMATS = ('lcrec', 'minionerec', 'recbole', 'amazon-raw', 'saved')
 
 def detect_format(path) -> str:
@@ -88,7 +89,7 @@ def load_rec_dataset(name_or_path, # 'synthetic', a name in DATASETS, or a file/
     "The one way to get a split dataset: a registry name or a path, read and split by `protocol`."
     n = str(name_or_path)
     if n == 'synthetic': ds = make_synthetic(**kw)
-    elif n in DATASETS: ds = read_dataset(data_root(data_dir)/n, DATASETS[n], name=n, **kw)
+    elif n in DATASETS: ds = read_dataset(data_root(data_dir)/n, DATASETS[n], name=n, **{**DATASET_KW.get(n, {}), **kw})
     elif Path(n).exists(): ds = read_dataset(n, format, **kw)
     else: raise ValueError(f"{n!r} is neither a dataset name ({['synthetic', *DATASETS]}) nor an existing path")
     protocol = protocol or ('given' if ds.splits else 'loo')
