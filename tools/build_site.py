@@ -96,19 +96,24 @@ def stage(docs: Path) -> list:
 
 
 def navigation(titles: dict[Path, str]) -> list:
-    "Home, the lessons, the reference notebooks; `nbs/data/*` under the reference notebook that introduces them."
+    """Home, the lessons, the reference notebooks by number; the notebooks of a folder (`nbs/data/*`) in a section
+    under the reference notebook named after it (`05_data`), with that notebook first."""
     entry = {p: {titles[p]: p.relative_to(NBS).as_posix()} for p in titles}
-    ref, data = [], [entry[p] for p in titles if p.parent != NBS]
+    folders = {}
+    for p in titles:
+        if p.parent != NBS:
+            folders.setdefault(p.relative_to(NBS).parts[0], []).append(entry[p])
+    ref = []
     for p in titles:
         if p.parent == NBS and p.name != "index.ipynb" and p.stem not in LESSONS:
-            ref.append({titles[p]: [entry[p], *data]} if p.stem == "05_data" else entry[p])
+            sub = folders.pop(p.stem.partition("_")[2], None)
+            ref.append({titles[p]: [entry[p], *sub]} if sub else entry[p])
+    ref += [{folder: pages} for folder, pages in folders.items()]  # a folder without its reference notebook
     return [{"Home": "index.ipynb"}, {"Lessons": [entry[NBS / f"{n}.ipynb"] for n in LESSONS]}, {"Reference": ref}]
 
 
-def build(out: Path = ROOT / "_site", docs: Path | None = None, quiet: bool = True) -> list[Path]:
+def build(out: Path = ROOT / "_site", docs: Path | None = None) -> list[Path]:
     "Build the site into `out` (emptied first); returns the notebooks' pages, home first."
-    import logging
-
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
 
@@ -118,7 +123,6 @@ def build(out: Path = ROOT / "_site", docs: Path | None = None, quiet: bool = Tr
         nav = stage(docs)
         if out.exists():
             shutil.rmtree(out)
-        logging.getLogger("mkdocs").setLevel(logging.WARNING if quiet else logging.INFO)
         cfg = load_config(str(CONFIG), docs_dir=str(docs), site_dir=str(out), nav=nav)
         mkdocs_build(cfg)
     return [out / page_of(p) for p in notebooks()]
@@ -174,7 +178,7 @@ def main(argv=None):
     ap.add_argument("--out", default="_site", help="output folder (emptied first)")
     ap.add_argument("--docs", default=None, help="keep the staged notebooks here (default: a temporary folder)")
     a = ap.parse_args(argv)
-    pages = build(Path(a.out), a.docs and Path(a.docs), quiet=False)
+    pages = build(Path(a.out), a.docs and Path(a.docs))
     print(f"{len(pages)} pages in {a.out} (python3 -m http.server -d {a.out}, then open http://127.0.0.1:8000/)")
 
 
