@@ -92,7 +92,9 @@ lessons: $(STAMP)
 	$(LESSONENV) $(PY) tools/execute_nbs.py --save $(LESSONS)
 	$(PY) tools/lessons.py
 
-# The course as static pages in _site/ (git-ignored): the home page, one page per lesson and reference notebook.
+# The course site in _site/ (git-ignored), built offline by MkDocs + Material + mkdocs-jupyter (mkdocs.yml,
+# tools/build_site.py): the home page, the lessons and the reference notebooks with navigation and a search box.
+# Its search reads a local index over http: `python3 -m http.server -d _site`, then open http://127.0.0.1:8000/.
 site: $(STAMP)
 	$(PY) tools/build_site.py --out _site
 

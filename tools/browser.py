@@ -2,17 +2,20 @@
 
     python tools/browser.py _site/*.html      # one line per page
 
-Chromium runs headless with a throw-away profile and no network features (background networking, component
-updates, sync off); the DevTools protocol (over websocket-client) records per page: uncaught exceptions, console
-errors, requests for anything but `file:` and `data:` URLs, failed loads, and every <img> with its decoded size.
+Chromium runs headless (1280×900) with a throw-away profile and no network features (background networking,
+component updates, sync off); the DevTools protocol (over websocket-client) records per page: uncaught exceptions,
+console errors, requests for anything but `file:`, `data:` and `blob:` URLs and the page's own origin when it is
+served from this machine (127.0.0.1 or localhost), failed loads, and every <img> with its decoded size.
+`Browser.type` types into a page as a reader does (key events), `Browser.eval` reads the page's state.
 """
-import argparse, json, shutil, subprocess, sys, tempfile, time, urllib.request
+import argparse, json, shutil, subprocess, sys, tempfile, time, urllib.parse, urllib.request
 from pathlib import Path
 
 FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
          '--disable-sync', '--no-first-run', '--no-default-browser-check', '--disable-extensions', '--mute-audio',
-         '--remote-debugging-port=0', '--remote-allow-origins=*']
-_IMAGES = """Promise.all(Array.from(document.images).map(i => (i.complete ? Promise.resolve() : new Promise(r => { i.onload = i.onerror = r; }))
+         '--window-size=1280,900', '--remote-debugging-port=0', '--remote-allow-origins=*']
+_IMAGES = """Promise.all(Array.from(document.images).map(i =>
+   (i.complete ? Promise.resolve() : new Promise(r => { i.onload = i.onerror = r; }))
    .then(() => i.decode()).then(() => true, () => false)
    .then(ok => ({src: i.getAttribute('src').slice(0, 40), ok: ok, w: i.naturalWidth, h: i.naturalHeight}))))"""
 
@@ -33,12 +36,13 @@ class Browser:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file, t0 = Path(self.profile)/'DevToolsActivePort', time.time()
         while not (port_file.exists() and port_file.read_text().strip()):
-            if self.proc.poll() is not None or time.time() - t0 > timeout: self.close(); raise RuntimeError('chromium did not start')
+            if self.proc.poll() is not None or time.time() - t0 > timeout:
+                self.close(); raise RuntimeError('chromium did not start')
             time.sleep(0.1)
         port = port_file.read_text().split()[0]
         while True:
-            pages = [t for t in json.loads(urllib.request.urlopen(f'http://127.0.0.1:{port}/json/list', timeout=10).read())
-                     if t.get('type') == 'page']
+            targets = json.loads(urllib.request.urlopen(f'http://127.0.0.1:{port}/json/list', timeout=10).read())
+            pages = [t for t in targets if t.get('type') == 'page']
             if pages or time.time() - t0 > timeout: break
             time.sleep(0.1)
         self.ws = websocket.create_connection(pages[0]['webSocketDebuggerUrl'], timeout=timeout, suppress_origin=True)
@@ -47,7 +51,8 @@ class Browser:
 
     def call(self, method:str, **params) -> dict:
         "Send one command, collect the events that arrive until its answer."
-        self.n += 1; i = self.n
+        self.n += 1
+        i = self.n
         self.ws.send(json.dumps({'id': i, 'method': method, 'params': params}))
         while True:
             msg = json.loads(self.ws.recv())
@@ -64,23 +69,45 @@ class Browser:
             msg = json.loads(self.ws.recv())
             if 'method' in msg: self.events.append(msg)
 
+    def eval(self, expression:str, await_promise:bool=False):
+        "The value of a JavaScript expression in the page."
+        r = self.call('Runtime.evaluate', expression=expression, awaitPromise=await_promise, returnByValue=True)
+        return r['result'].get('value')
+
+    def type(self, selector:str, text:str):
+        "Focus the element `selector` and type `text` into it, one key press (down, char, up) per character."
+        self.eval(f'document.querySelector({json.dumps(selector)}).focus()')
+        for ch in text:
+            self.call('Input.dispatchKeyEvent', type='keyDown', key=ch, text=ch)
+            self.call('Input.dispatchKeyEvent', type='keyUp', key=ch)
+
     def open(self, url:str) -> dict:
-        "Load `url`; returns {errors, external, images, title}."
-        self.events = []
+        "Load `url`; returns {errors, external, images, title} for what happened since it was asked for."
+        self.events, self.url = [], url
         self.call('Page.navigate', url=url)
         self.wait_for('Page.loadEventFired')
-        imgs = self.call('Runtime.evaluate', expression=_IMAGES, awaitPromise=True, returnByValue=True)['result'].get('value', [])
-        title = self.call('Runtime.evaluate', expression='document.title', returnByValue=True)['result'].get('value')
+        images, title = self.eval(_IMAGES, await_promise=True) or [], self.eval('document.title')
+        return dict(self.report(), images=images, title=title)
+
+    def report(self) -> dict:
+        "Errors and external requests among the events recorded since the last `open`."
+        local = ('file:', 'data:', 'blob:')
+        origin = urllib.parse.urlsplit(self.url)
+        if origin.scheme in ('http', 'https') and origin.hostname in ('127.0.0.1', 'localhost'):
+            local += (f'{origin.scheme}://{origin.netloc}/',)
         errors, external = [], []
         for e in self.events:
             m, p = e['method'], e.get('params', {})
-            if m == 'Runtime.exceptionThrown': errors.append(p['exceptionDetails'].get('exception', {}).get('description') or p['exceptionDetails'].get('text'))
+            if m == 'Runtime.exceptionThrown':
+                d = p['exceptionDetails']
+                errors.append(d.get('exception', {}).get('description') or d.get('text'))
             elif m == 'Runtime.consoleAPICalled' and p.get('type') in ('error', 'assert'):
                 errors.append(' '.join(str(a.get('value', a.get('description'))) for a in p.get('args', [])))
             elif m == 'Log.entryAdded' and p['entry'].get('level') == 'error': errors.append(p['entry'].get('text'))
             elif m == 'Network.loadingFailed': errors.append(f"failed to load: {p.get('errorText')}")
-            elif m == 'Network.requestWillBeSent' and not p['request']['url'].startswith(('file:', 'data:')): external.append(p['request']['url'])
-        return dict(errors=errors, external=external, images=imgs, title=title)
+            elif m == 'Network.requestWillBeSent' and not p['request']['url'].startswith(local):
+                external.append(p['request']['url'])
+        return dict(errors=errors, external=external)
 
     def close(self):
         if getattr(self, 'ws', None): self.ws.close()
@@ -103,8 +130,9 @@ def main(argv=None):
             r = b.open(Path(f).resolve().as_uri())
             ok = [i for i in r['images'] if i['ok'] and i['w'] > 0]
             bad += bool(r['errors'] or r['external'] or len(ok) < len(r['images']))
-            print(f"{f}: {len(ok)}/{len(r['images'])} images shown, {len(r['errors'])} errors, {len(r['external'])} external requests"
-                  + ''.join(f"\n  error: {e}" for e in r['errors']) + ''.join(f"\n  external: {u}" for u in r['external']))
+            print(f"{f}: {len(ok)}/{len(r['images'])} images shown, {len(r['errors'])} errors, "
+                  f"{len(r['external'])} external requests" + ''.join(f"\n  error: {e}" for e in r['errors'])
+                  + ''.join(f"\n  external: {u}" for u in r['external']))
     sys.exit(1 if bad else 0)
 
 
