@@ -271,7 +271,7 @@ def train(cfg:ToyConfig, # what to train, and how
     if cfg.grad_accum < 1: raise ValueError(f"--grad-accum must be ≥ 1, got {cfg.grad_accum}")
     set_seed(cfg.seed); device = pick_device(cfg.device)
     seqs = [list(s) for s in (sequences if sequences is not None else load_sequences(cfg))]
-    if (top := max(max(s) for s in seqs)) > cfg.num_items: raise ValueError(f"item id {top} in the data exceeds --num-items {cfg.num_items}")
+    if max(map(max, seqs)) > cfg.num_items: raise ValueError(f"item id {max(map(max, seqs))} in the data exceeds --num-items {cfg.num_items}")
     gen = torch.Generator().manual_seed(cfg.seed)
     dl, model = make_loaders(seqs, cfg, gen), PoolingRec(cfg.num_items, cfg.dim).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
