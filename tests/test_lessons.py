@@ -60,3 +60,10 @@ def test_lesson_outputs_are_stable(name):
 @pytest.mark.parametrize('name', L.LESSONS)
 def test_lesson_records_its_run_time(name):
     assert L.runtime(L.load(L.path(name))), f'{name}.ipynb: the first cell should say "Runs top to bottom in about …"'
+
+
+@pytest.mark.parametrize('name', L.LESSONS)
+def test_lesson_shape(name):
+    "What you will learn first; a summary and ≥ 2 exercises; no code cell over 30 lines; no output over 40 lines or noisy."
+    problems = L.shape_problems(L.load(L.path(name)))
+    assert not problems, f'{name}.ipynb: ' + '; '.join(problems)
