@@ -210,9 +210,10 @@ PRESETS = {
 def grpo_config(preset:str='minionerec', # a key of PRESETS
                 **kwargs, # any `GRPOConfig` field; wins over the preset
                ):
-    "A `GRPOConfig` from a preset plus overrides (CPU when no GPU is present, no external loggers, no activation checkpointing)."
+    "A `GRPOConfig` from a preset plus overrides (CPU when no GPU is present, float32 unless bf16 is asked for, no external loggers, no activation checkpointing)."
     if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; one of {list(PRESETS)}")
-    kw = dict(report_to='none', save_strategy='no', logging_steps=1, use_cpu=not torch.cuda.is_available(), gradient_checkpointing=False,
+    # TRL's GRPOConfig turns bf16 autocast on by default, on a CPU too: mixed precision is the caller's choice here (`bf16=True`)
+    kw = dict(report_to='none', save_strategy='no', logging_steps=1, use_cpu=not torch.cuda.is_available(), gradient_checkpointing=False, bf16=False,
               disable_tqdm=True, remove_unused_columns=False) | PRESETS[preset] | kwargs
     return GRPOConfig(**kw)
 
