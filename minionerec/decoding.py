@@ -11,8 +11,8 @@ import torch
 from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 
 # %% auto #0
-__all__ = ['CatalogueTrie', 'TrieLogitsProcessor', 'generation_config', 'BeamResult', 'constrained_beam_search', 'finalize_beams',
-           'trie_beam_search', 'score_catalogue', 'lp_gather', 'prefix_allowed_tokens_fn']
+__all__ = ['CatalogueTrie', 'TrieLogitsProcessor', 'Ban', 'generation_config', 'BeamResult', 'constrained_beam_search',
+           'finalize_beams', 'trie_beam_search', 'score_catalogue', 'lp_gather', 'prefix_allowed_tokens_fn']
 
 # %% ../nbs/43_decoding.ipynb #dbaa3a46
 class CatalogueTrie:
@@ -146,19 +146,36 @@ class TrieLogitsProcessor(LogitsProcessor):
         self.steps += 1; self.seconds += time.perf_counter() - start
         return out
 
-def _ban_table(banned:torch.Tensor, trie:CatalogueTrie) -> torch.Tensor:
-    "[B, N+1] bool: the banned items plus a last, never-banned column that index -1 (no item) reads."
+class Ban(NamedTuple):
+    "Per-prompt bans as tables the search gathers from (index -1 reads a last, never-banned column)."
+    items: torch.Tensor # [B, N+1] bool: the banned items
+    dead: torch.Tensor # [B, M+1] bool: trie nodes under which every item is banned
+
+def _ban_table(banned:torch.Tensor, trie:CatalogueTrie) -> Ban:
+    "The bans of `banned` [B, N]: its items, and the nodes whose whole subtree is banned (no beam should enter them)."
     if banned.dim() != 2 or banned.shape[1] != len(trie):
         raise ValueError(f"banned must be [prompts, {len(trie)} items], got {list(banned.shape)}")
-    return torch.nn.functional.pad(banned.bool(), (0, 1)).to(trie.table.device)
+    dev, M1 = trie.table.device, trie.table.shape[0]
+    banned = banned.bool().to(dev)
+    state = torch.zeros(len(trie), dtype=torch.long, device=dev)
+    under, hit = torch.zeros(M1, device=dev), torch.zeros(len(banned), M1, device=dev)   # items under each node: all, banned
+    for j in range(trie.depth):                                       # every item's path, one depth at a time
+        state = trie.step(state, trie.seqs[:, j], j)
+        on = torch.where(j < trie.lengths, state, M1 - 1)                 # past an item's SID: the spare last column
+        under.index_add_(0, on, torch.ones(len(on), device=dev))
+        hit.index_add_(1, on, banned.float())
+    dead = (hit >= under) & (under > 0)
+    dead[:, -1] = False
+    return Ban(torch.nn.functional.pad(banned, (0, 1)), dead)
 
 def _apply_ban(ok:torch.Tensor, # [R, C] allowed columns, changed in place
-               eos_col:int, ban:torch.Tensor, # [B, N+1] from `_ban_table`
+               eos_col:int, ban:Ban, # from `_ban_table`
                state:torch.Tensor, # [R] trie nodes
                trie:CatalogueTrie, rows_per_prompt:int):
-    "Forbid EOS where it would complete an item banned for the row's prompt."
+    "Forbid EOS where it would complete a banned item, and every token that leads into a wholly banned subtree."
     prompt = torch.arange(len(state), device=state.device) // rows_per_prompt
-    ok[:, eos_col] &= ~ban[prompt, trie.item_of[state]]
+    ok &= ~ban.dead[prompt.unsqueeze(1), trie.table[state, :-1].long()]
+    ok[:, eos_col] &= ~ban.items[prompt, trie.item_of[state]]
 
 # %% ../nbs/43_decoding.ipynb #33437707
 def generation_config(trie:CatalogueTrie, num_beams:int, num_return:int|None=None, length_penalty:float=0.0) -> GenerationConfig:
