@@ -1,7 +1,6 @@
 """The module map (ARCHITECTURE.md) against the code: allowed imports, no cycles, no hidden imports, short modules."""
 import ast, dataclasses, importlib, re
 
-import pytest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -31,7 +31,6 @@ def test_dry_run_rejects_a_bad_flag():
 
 
 def test_zero2_config_is_consistent():
-    sys.path.insert(0, str(ROOT/'launch'))
     from check import check
     r = check(['--config_file', 'launch/zero2.yaml', '-m', 'minionerec.evaluate', '--model', 'm', '--data', 'd', '--sid', 's', '--out', 'o'])
     assert r['processes'] == 8 and r['mixed_precision'] == 'bf16'

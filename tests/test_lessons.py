@@ -1,13 +1,11 @@
 """The course as learners meet it: five lessons with one title scheme, saved figures, exercises with tested
 solutions, stable saved outputs and a recorded run time (tools/lessons.py has the helpers)."""
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT/'tools'))
-import lessons as L  # noqa: E402
+import lessons as L
 
 ALL = sorted(p for p in (ROOT/'nbs').rglob('*.ipynb') if '.ipynb_checkpoints' not in p.parts and p.name != 'index.ipynb')
 

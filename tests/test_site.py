@@ -3,15 +3,14 @@
 `#| hide` cells left out, figures embedded and nothing loaded from the network; served from 127.0.0.1, every lesson
 page loads in headless Chromium without errors or external requests and shows its figures, and the search box finds
 a word of one lesson."""
-import functools, http.server, json, os, re, sys, threading, time
+import functools, http.server, json, os, re, threading, time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT/'tools'))
-import build_site as S  # noqa: E402
-import lessons as L  # noqa: E402
+import build_site as S
+import lessons as L
 
 
 def home_md() -> str:
