@@ -15,7 +15,7 @@ import torch
 def setup(n_prompts, seed=0):
     "The tiny model, the catalogue and the encoded prompt batches (real test histories)."
     from minionerec.data import load_rec_dataset
-    from minionerec.evaluate import Catalogue
+    from minionerec.catalogue import Catalogue
     from minionerec.models import build_tiny
     from minionerec.prompts import PromptBuilder
     ds = load_rec_dataset('minionerec-industrial')

@@ -41,7 +41,8 @@ def main():
     ap.add_argument('--zero2-steps', type=int, default=100, help='optimizer steps of the ZeRO-2 SFT')
     a = ap.parse_args()
     from minionerec.data import load_rec_dataset
-    from minionerec.evaluate import Catalogue, evaluate_generative
+    from minionerec.catalogue import Catalogue
+    from minionerec.evaluate import evaluate_generative
     from minionerec.models import load_model
     from minionerec.prompts import PromptBuilder, prompt_settings
     from minionerec.sft import main as sft_main

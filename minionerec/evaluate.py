@@ -15,53 +15,20 @@ from accelerate.utils import gather_object
 from tqdm.auto import tqdm
 
 from .core import atomic_write_text, dist_state, launch_info, parse_config, stage_processes, write_manifest
-from .decoding import CatalogueTrie, constrained_beam_search, score_catalogue
-from .metrics import metrics_from_ranks, metrics_table, ranks_from_lists, write_metrics
+from .catalogue import Catalogue
+from .decoding import constrained_beam_search, score_catalogue
+from .metrics import metrics_from_ranks, metrics_table, write_metrics
 from .prompts import PromptBuilder, prompt_settings
 from .data import load_rec_dataset
 from .models import load_model
 from .sid import load_index
 
 # %% auto #0
-__all__ = ['EVAL_KS', 'HISTORY', 'CONFIG', 'Catalogue', 'recommend', 'evaluate_generative', 'summarize', 'add_exact_ranks',
-           'evaluate_sharded', 'EvalConfig', 'run_eval', 'main']
+__all__ = ['EVAL_KS', 'HISTORY', 'CONFIG', 'recommend', 'evaluate_generative', 'summarize', 'add_exact_ranks', 'evaluate_sharded',
+           'EvalConfig', 'run_eval', 'main']
 
 # %% ../nbs/42_evaluate.ipynb #6aafd9f1
 EVAL_KS = (1, 3, 5, 10, 20, 50)
-
-class Catalogue:
-    "The distinct SIDs of an index as a trie, and the items behind each SID (several when SIDs collide)."
-    def __init__(self, index:dict[str, Sequence[str]], # item id -> SID tokens
-                 tokenizer, # holds every SID token as one token
-                ):
-        self.index = {str(k): list(v) for k, v in index.items()}
-        groups: dict[str, list[str]] = {}
-        for item, toks in self.index.items(): groups.setdefault(''.join(toks), []).append(item)
-        self.sids = list(groups)                                          # distinct SID strings, trie order
-        self.items_of = [groups[s] for s in self.sids]                    # SID position -> its items
-        self.collisions = sum(len(g) > 1 for g in self.items_of)
-        first = {s: self.index[g[0]] for s, g in groups.items()}
-        self.trie = CatalogueTrie.from_index(first, tokenizer)            # trie items are SID strings
-
-    def ranks(self, pred:Sequence[Sequence[int]], # per sample: trie indices best first (-1 = none)
-              targets:Sequence[str], # per sample: target item id
-             ) -> tuple[np.ndarray, np.ndarray]: # item-level ranks, SID-level ranks (inf = miss)
-        "Item-level rank (SIDs expanded into their items) and SID-level rank of each target."
-        sid_lists = [[self.sids[j] for j in p if j >= 0] for p in pred]
-        item_lists = [[it for j in p if j >= 0 for it in self.items_of[j]] for p in pred]
-        tsids = [''.join(self.index[t]) for t in targets]
-        return ranks_from_lists(item_lists, list(targets)), ranks_from_lists(sid_lists, tsids)
-
-    def banned(self, excluded:Sequence[Sequence[str]], # per sample: item ids it may not be recommended
-              ) -> torch.Tensor: # [B, S] bool over the trie's SIDs
-        "A SID is banned for a sample when every item behind it is excluded."
-        pos = {s: j for j, s in enumerate(self.sids)}
-        out = torch.zeros(len(excluded), len(self.sids), dtype=torch.bool)
-        for b, ex in enumerate(excluded):
-            ex = set(map(str, ex))
-            for j in {pos[''.join(self.index[i])] for i in ex if i in self.index}:
-                out[b, j] = all(i in ex for i in self.items_of[j])
-        return out
 
 # %% ../nbs/42_evaluate.ipynb #fe16ad96
 @torch.no_grad()

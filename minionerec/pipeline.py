@@ -12,7 +12,8 @@ import numpy as np
 import yaml
 from matplotlib.figure import Figure
 from .core import atomic_write_json, parse_config, repo_root, stage_processes, write_manifest
-from .sid import LEVEL_LETTERS, index_codes, load_index
+from .catalogue import LEVEL_LETTERS
+from .sid import index_codes, load_index
 from .metrics import metrics_table, read_metrics, write_metrics
 
 # %% auto #0

@@ -10,7 +10,7 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 import torch
 
-from .evaluate import Catalogue
+from .catalogue import Catalogue
 
 # %% auto #0
 __all__ = ['REWARDS', 'rule_reward', 'ranking_penalties', 'ranking_reward', 'hierarchical_reward', 'semantic_reward',

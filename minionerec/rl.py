@@ -20,8 +20,9 @@ from trl.models import unwrap_model_for_generation
 
 from transformers import set_seed
 from .core import atomic_write_json, atomic_write_text, dist_state, launch_info, parse_config, stage_processes, subplots, write_manifest
-from .decoding import CatalogueTrie, TrieLogitsProcessor, constrained_beam_search
-from .evaluate import Catalogue, evaluate_generative
+from .catalogue import Catalogue, CatalogueTrie
+from .decoding import TrieLogitsProcessor, constrained_beam_search
+from .evaluate import evaluate_generative
 from .prompts import PromptBuilder, prompt_settings, save_prompt_settings
 from .models import TimeLimit, load_model
 from .data import load_rec_dataset

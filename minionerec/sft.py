@@ -18,7 +18,8 @@ from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_
 from transformers.trainer_utils import get_last_checkpoint
 
 from .core import atomic_write_json, dist_state, launch_info, parse_config, short_sha1, stage_processes, subplots, write_manifest
-from .evaluate import EVAL_KS, Catalogue, evaluate_sharded
+from .catalogue import Catalogue
+from .evaluate import EVAL_KS, evaluate_sharded
 from .metrics import metrics_table, value_hit_rate, write_metrics
 from .prompts import SEQ_TASKS, TASKS, PromptBuilder, save_prompt_settings
 from .models import TimeLimit, add_dropout, build_tiny, load_model

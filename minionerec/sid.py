@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_sid_stage.ipynb #42fc7e89
 from __future__ import annotations
-import dataclasses, json, os, re, time
+import dataclasses, json, os, time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,44 +12,15 @@ from typing import Literal, Sequence
 import numpy as np
 from .core import (atomic_write_json, atomic_write_text, data_root, parse_config, short_sha1, stage_processes,
                              write_manifest)
+from .catalogue import LEVEL_LETTERS, parse_token, sid_string, sid_token, sid_tokens
 from .data.files import load_json
 from .sid_builders import make_builder
 from .text_emb import embedding_meta, encode_items, load_embeddings, load_items
 
 # %% auto #0
-__all__ = ['LEVEL_LETTERS', 'CONFIG', 'sid_token', 'parse_token', 'sid_tokens', 'sid_string', 'collision_groups', 'sid_report',
-           'dedup_codes', 'codes_to_sids', 'SIDIndexError', 'load_index', 'index_codes', 'save_sids', 'read_info',
-           'SIDConfig', 'collab_rows', 'join_collaborative', 'given_codes', 'item_embeddings', 'build_sids', 'main']
-
-# %% ../nbs/13_sid_stage.ipynb #6413b157
-LEVEL_LETTERS = 'abcdefghijklmnopqrstuvwxyz'
-_TOKEN_RE = re.compile(r'^<([a-z])_(\d+)>$')
-
-def sid_token(level:int, # 0-based level
-              code:int, # 0-based code
-             ) -> str:
-    "The token of `code` at `level`: `<a_12>` for level 0, code 12."
-    if not 0 <= level < len(LEVEL_LETTERS): raise ValueError(f"level must be in 0..{len(LEVEL_LETTERS)-1}, got {level}")
-    if code < 0: raise ValueError(f"codes are ≥ 0, got {code}")
-    return f'<{LEVEL_LETTERS[level]}_{int(code)}>'
-
-def parse_token(tok:str) -> tuple[int, int]:
-    "`'<b_45>'` → `(1, 45)` (level, code)."
-    m = _TOKEN_RE.match(tok) if isinstance(tok, str) else None
-    if not m: raise ValueError(f"not a SID token: {tok!r} (expected like '<a_12>')")
-    return LEVEL_LETTERS.index(m[1]), int(m[2])
-
-def sid_tokens(levels:int, # number of levels L
-               codes_per_level:int, # codes per level K
-               dedup_size:int=0, # size of the extra dedup level (0: none)
-              ) -> list[str]:
-    "Every token a tokenizer must add: K per level, then `dedup_size` tokens of the dedup level."
-    toks = [sid_token(l, k) for l in range(levels) for k in range(codes_per_level)]
-    return toks + [sid_token(levels, k) for k in range(dedup_size)]
-
-def sid_string(tokens:Sequence[str]) -> str:
-    "A SID's string form: its tokens concatenated."
-    return ''.join(tokens)
+__all__ = ['CONFIG', 'collision_groups', 'sid_report', 'dedup_codes', 'codes_to_sids', 'SIDIndexError', 'load_index',
+           'index_codes', 'save_sids', 'read_info', 'SIDConfig', 'collab_rows', 'join_collaborative', 'given_codes',
+           'item_embeddings', 'build_sids', 'main']
 
 # %% ../nbs/13_sid_stage.ipynb #95aacae7
 def collision_groups(codes:np.ndarray, # [N, L] int codes (−1 = no token, as in `dedup='collided'`)

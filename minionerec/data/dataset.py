@@ -4,11 +4,12 @@
 
 # %% ../../nbs/data/01_dataset.ipynb #3f60e714
 from __future__ import annotations
-import json, math, re
+import json, math
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
+from ..catalogue import split_sid
 from ..core import atomic_write_text, write_manifest
 from .files import get_field, load_json, read_jsonl
 
@@ -103,7 +104,7 @@ class RecDataset:
     def sids(self) -> dict[str, list[str]]|None:
         "item_id → SID tokens (`['<a_1>', '<b_2>', ...]`) from the `sid` column, or None when there is none."
         if 'sid' not in self.items: return None
-        return {i: re.findall(r'<[^<>]+>', s) for i, s in zip(self.items['item_id'], self.items['sid']) if s}
+        return {i: split_sid(s) for i, s in zip(self.items['item_id'], self.items['sid']) if s}
 
     def past_items(self, split:str) -> list[list[str]]:
         "Per sample of `split`, every item of the user before its target (its history when the sample cannot be located)."

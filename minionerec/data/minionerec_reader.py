@@ -4,8 +4,9 @@
 
 # %% ../../nbs/data/05_minionerec_reader.ipynb #99fa3afd
 from __future__ import annotations
-import ast, re, warnings
+import ast, warnings
 from pathlib import Path
+from ..catalogue import is_sid_token
 from .dataset import SPLITS, RecDataset, make_items, split_frame
 from .files import find_one, item_id, load_json, read_csv
 from .lcrec import read_item_json
@@ -16,7 +17,6 @@ __all__ = ['MINIONEREC_COLS', 'literal_list', 'read_sid_index', 'read_minionerec
 # %% ../../nbs/data/05_minionerec_reader.ipynb #7af76523
 MINIONEREC_COLS = ['user_id', 'history_item_title', 'item_title', 'history_item_id', 'item_id', 'history_item_sid',
                    'item_sid']
-_SID_TOKEN = re.compile(r'<[a-z]_\d+>')
 
 def literal_list(s:str, path, row:int, col:str) -> list:
     "Parse a Python-literal list cell; the error names file, row and column."
@@ -33,7 +33,7 @@ def read_sid_index(path) -> dict[str, str]:
     for k, v in raw.items():
         if not isinstance(v, list) or not v:
             raise ValueError(f"{path}: item {k!r}: expected a non-empty list of SID tokens, got {v!r}")
-        bad = next((t for t in v if not (isinstance(t, str) and _SID_TOKEN.fullmatch(t))), None)
+        bad = next((t for t in v if not is_sid_token(t)), None)
         if bad is not None:
             raise ValueError(f"{path}: item {k!r}: malformed SID token {bad!r} (expected like '<a_12>')")
     return {k: ''.join(v) for k, v in raw.items()}
