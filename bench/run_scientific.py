@@ -28,14 +28,15 @@ PAIRS = (('sft', 'sasrec'), ('rl', 'sft'), ('control', 'sft'), ('rl', 'control')
 
 def per_user(run:Path) -> dict:
     "Per-test-user NDCG@10 of every model, both protocols: {protocol: {model: array}} (test-split order)."
-    from minionerec.baselines import SASRec, encode_split, evaluate
+    from minionerec.baselines import encode_split, evaluate_scores
+    from minionerec.sasrec import SASRec
     from minionerec.data import load_rec_dataset
     ds = load_rec_dataset(run/'data')
     out = {p: {} for p in PROTOCOLS}
     if (run/'baselines'/'sasrec').exists():
         te = encode_split(ds, 'test', 20, past=True)
         sas = SASRec.from_pretrained(run/'baselines'/'sasrec')
-        for p, suffix in PROTOCOLS.items(): out[p]['sasrec'] = per_sample_ndcg(evaluate(sas, te, bool(suffix), return_ranks=True)[1].tolist())
+        for p, suffix in PROTOCOLS.items(): out[p]['sasrec'] = per_sample_ndcg(evaluate_scores(sas, te, bool(suffix), return_ranks=True)[1].tolist())
     ids = ds.splits['test']['sample_id'].tolist() if 'sample_id' in ds.splits['test'] else list(range(len(ds.splits['test'])))
     for m in ('sft', 'rl', 'control'):
         for p, suffix in PROTOCOLS.items():

@@ -75,12 +75,13 @@ def sh(cmd:list[str], log:Path, threads:int=1) -> float:
 
 def sasrec_ranks() -> dict[str, np.ndarray]:
     "Per-test-sample NDCG@10 of the trained SASRec, both protocols."
-    from minionerec.baselines import SASRec, encode_split, evaluate
+    from minionerec.baselines import encode_split, evaluate_scores
+    from minionerec.sasrec import SASRec
     from minionerec.data import load_rec_dataset
     ds = load_rec_dataset(RUN/'data')
     model = SASRec.from_pretrained(RUN/'baselines'/'sasrec')
     te = encode_split(ds, 'test', 20, past=True)
-    return {ex: per_sample_ndcg(evaluate(model, te, ex, return_ranks=True)[1].tolist()) for ex in (False, True)}
+    return {ex: per_sample_ndcg(evaluate_scores(model, te, ex, return_ranks=True)[1].tolist()) for ex in (False, True)}
 
 
 def run_lever(name:str, budget:float) -> dict:

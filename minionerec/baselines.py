@@ -4,7 +4,7 @@
 
 # %% ../nbs/41_baselines.ipynb #8345d998
 from __future__ import annotations
-import json, math, os, time
+import os, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Callable, Literal
@@ -16,15 +16,15 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from transformers import set_seed
-from . import __version__
-from .core import (atomic_torch_save, atomic_write, atomic_write_json, parse_config, pick_device, stage_processes,
-                             subplots, write_manifest)
+from .core import (atomic_torch_save, atomic_write_json, parse_config, pick_device, stage_processes, subplots,
+                             write_manifest)
 from .data import RecDataset, load_rec_dataset
 from .metrics import DEFAULT_KS, metrics_from_ranks, metrics_table, ranks_from_scores, write_metrics
+from .sasrec import SASRec, SASRecConfig
 
 # %% auto #0
-__all__ = ['CONFIG', 'encode_split', 'popularity_counts', 'Popularity', 'evaluate', 'SASRecConfig', 'SASRec', 'BaselinesConfig',
-           'sasrec_config', 'train_sasrec', 'plot_history', 'run_baselines', 'main']
+__all__ = ['CONFIG', 'encode_split', 'popularity_counts', 'Popularity', 'evaluate_scores', 'BaselinesConfig', 'sasrec_config',
+           'train_sasrec', 'plot_history', 'run_baselines', 'main']
 
 # %% ../nbs/41_baselines.ipynb #d969f7bf
 def _pad_left(rows:list[list[int]], T:int) -> torch.Tensor:
@@ -78,7 +78,7 @@ class Popularity(nn.Module):
 
 # %% ../nbs/41_baselines.ipynb #51954ab6
 @torch.no_grad()
-def evaluate(model:Callable[[torch.Tensor], torch.Tensor], # history [B, T] → scores [B, V]
+def evaluate_scores(model:Callable[[torch.Tensor], torch.Tensor], # history [B, T] → scores [B, V]
              enc:dict[str, torch.Tensor], # from `encode_split` (with `past` when excluding history)
              exclude_history:bool=False, # drop items the user saw before the target from the candidates
              ks=DEFAULT_KS, # cut-offs
@@ -99,144 +99,6 @@ def evaluate(model:Callable[[torch.Tensor], torch.Tensor], # history [B, T] → 
     r = np.concatenate(ranks)
     m = metrics_from_ranks(r, ks)
     return (m, r) if return_ranks else m
-
-# %% ../nbs/41_baselines.ipynb #f6b7ee20
-@dataclass
-class SASRecConfig:
-    "SASRec hyperparameters (defaults: RecBole 1.2.1's SASRec)."
-    num_items: int = 100 # N: item ids are 1..N, V = N + 1
-    max_len: int = 20 # longest history (positions)
-    hidden: int = 64 # D
-    inner: int = 256 # feed-forward width
-    layers: int = 2 # transformer blocks
-    heads: int = 2 # attention heads (D must divide by it)
-    dropout: float = 0.5 # on the input embeddings and after each sub-layer
-    attn_dropout: float = 0.5 # on the attention weights
-    layer_norm_eps: float = 1e-12
-    init_std: float = 0.02 # normal init of Linear and Embedding weights
-
-class _Dropout(nn.Module):
-    "Inverted dropout; on CPU a mask from `torch.rand` is about twice as fast as `nn.Dropout`'s Bernoulli sampling."
-    def __init__(self, p:float):
-        super().__init__(); self.p = p
-    def forward(self, x):
-        if not self.training or self.p == 0: return x
-        if x.is_cuda: return F.dropout(x, self.p, True)
-        return x * ((torch.rand_like(x) >= self.p).to(x.dtype) * (1.0 / (1.0 - self.p)))
-
-class _Attention(nn.Module):
-    "Multi-head self-attention (dropout on the weights), then dropout, residual and LayerNorm (post-LN)."
-    def __init__(self, c:SASRecConfig):
-        super().__init__()
-        if c.hidden % c.heads: raise ValueError(f"hidden {c.hidden} is not a multiple of heads {c.heads}")
-        self.heads = c.heads
-        self.qkv = nn.Linear(c.hidden, 3 * c.hidden)   # RecBole: query, key, value
-        self.out = nn.Linear(c.hidden, c.hidden)       # dense
-        self.attn_drop, self.drop = _Dropout(c.attn_dropout), _Dropout(c.dropout)
-        self.ln = nn.LayerNorm(c.hidden, eps=c.layer_norm_eps)
-    def forward(self, x, mask): # x [B, T, D]; mask [B, 1, T, T] bool, True = may attend
-        B, T, D = x.shape
-        q, k, v = self.qkv(x).view(B, T, 3, self.heads, D // self.heads).permute(2, 0, 3, 1, 4)  # 3 × [B, heads, T, D/heads]
-        w = (q @ k.transpose(-2, -1) / math.sqrt(D // self.heads)).masked_fill(~mask, float('-inf')).softmax(-1)  # [B, heads, T, T]
-        a = self.attn_drop(w) @ v                                                # [B, heads, T, D/heads]
-        return self.ln(x + self.drop(self.out(a.transpose(1, 2).reshape(B, T, D))))
-
-class _FeedForward(nn.Module):
-    "W₂ GELU(W₁ x), then dropout, residual and LayerNorm (post-LN)."
-    def __init__(self, c:SASRecConfig):
-        super().__init__()
-        self.w1, self.w2 = nn.Linear(c.hidden, c.inner), nn.Linear(c.inner, c.hidden)
-        self.drop, self.ln = _Dropout(c.dropout), nn.LayerNorm(c.hidden, eps=c.layer_norm_eps)
-    def forward(self, x): return self.ln(x + self.drop(self.w2(F.gelu(self.w1(x)))))
-
-class _Block(nn.Module):
-    def __init__(self, c:SASRecConfig):
-        super().__init__()
-        self.attn, self.ffn = _Attention(c), _FeedForward(c)
-    def forward(self, x, mask): return self.ffn(self.attn(x, mask))
-
-# %% ../nbs/41_baselines.ipynb #49a9a2b3
-class SASRec(nn.Module):
-    "Self-attentive sequential recommender: causal transformer over item ids, tied item embeddings."
-    def __init__(self, config:SASRecConfig|None=None, # hyperparameters (or pass them as keywords)
-                 item_ids:list[str]|None=None, # the dataset's item ids in index order (id k ↔ item_ids[k-1]), kept with the weights
-                 **kw):
-        super().__init__()
-        self.config = c = config or SASRecConfig(**kw)
-        self.item_ids = list(item_ids) if item_ids is not None else None
-        if self.item_ids is not None and len(self.item_ids) != c.num_items:
-            raise ValueError(f"{len(self.item_ids)} item ids for num_items={c.num_items}")
-        self.item_emb = nn.Embedding(c.num_items + 1, c.hidden, padding_idx=0)  # E [V, D]
-        self.pos_emb = nn.Embedding(c.max_len, c.hidden)                        # P [max_len, D]
-        self.ln, self.drop = nn.LayerNorm(c.hidden, eps=c.layer_norm_eps), _Dropout(c.dropout)
-        self.blocks = nn.ModuleList([_Block(c) for _ in range(c.layers)])
-        self.apply(self._init)
-        with torch.no_grad(): self.item_emb.weight[0].zero_()
-
-    def _init(self, m):
-        if isinstance(m, (nn.Linear, nn.Embedding)): nn.init.normal_(m.weight, 0.0, self.config.init_std)
-        if isinstance(m, nn.Linear) and m.bias is not None: nn.init.zeros_(m.bias)
-        if isinstance(m, nn.LayerNorm): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
-
-    @property
-    def device(self) -> torch.device: return self.item_emb.weight.device
-
-    def encode(self, history:torch.Tensor, # [B, T] item ids, left-padded (0), last column = most recent
-              ) -> torch.Tensor: # [B, T, D] hidden states
-        "Hidden state at every position (position t has seen items ≤ t only)."
-        L = self.config.max_len
-        history = history[:, -L:].to(self.device)
-        B, T = history.shape
-        pos = torch.arange(L - T, L, device=history.device)                      # the last column is position L-1
-        x = self.drop(self.ln(self.item_emb(history) + self.pos_emb(pos)))       # [B, T, D]
-        causal = torch.ones(T, T, dtype=torch.bool, device=history.device).tril()
-        eye = torch.eye(T, dtype=torch.bool, device=history.device)
-        mask = (causal & ((history != 0)[:, None, :] | eye))[:, None]             # [B, 1, T, T]
-        for blk in self.blocks: x = blk(x, mask)
-        return x
-
-    def user_vector(self, history:torch.Tensor) -> torch.Tensor: # [B, T] → [B, D]
-        "The hidden state at the last position: the user's next-item query."
-        return self.encode(history)[:, -1]
-
-    def forward(self, history:torch.Tensor) -> torch.Tensor: # [B, T] → [B, V] logits, column 0 = -inf
-        "Scores of every item id as the next item."
-        logits = self.user_vector(history) @ self.item_emb.weight.T
-        return logits.index_fill(1, torch.tensor([0], device=logits.device), float('-inf'))
-
-    def score(self, history_ids:torch.Tensor, # [B, T] histories, left-padded
-              candidate_ids:torch.Tensor, # [B, G] candidate item ids (0 = padding → -inf)
-             ) -> torch.Tensor: # [B, G] scores (logits, comparable across candidates of a row)
-        "Score given candidates for each history: h_T · E_candidate (the collaborative reward model)."
-        u = self.user_vector(history_ids)                                        # [B, D]
-        cand = candidate_ids.to(self.device)
-        s = torch.einsum('bd,bgd->bg', u, self.item_emb(cand))
-        return s.masked_fill(cand == 0, float('-inf'))
-
-    def save_pretrained(self, folder:str|os.PathLike) -> Path:
-        "Write `config.json`, `model.pt` and the item embeddings `item_emb.npy` + `item_emb.json` (row k = item_ids[k]) to `folder` (atomic)."
-        folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-        atomic_torch_save({k: v.detach().cpu() for k, v in self.state_dict().items()}, folder/'model.pt')
-        emb = self.item_emb.weight.detach().cpu().float().numpy()[1:]       # without padding: [N, D], for collaborative SIDs (Reference 13)
-        def _npy(p):
-            with open(p, 'wb') as f: np.save(f, emb)
-        atomic_write(folder/'item_emb.npy', _npy)
-        atomic_write_json(folder/'item_emb.json', {'item_ids': self.item_ids, 'source': 'SASRec item embeddings', 'dim': int(emb.shape[1])})
-        atomic_write_json(folder/'config.json', {'model_type': 'sasrec', **asdict(self.config), 'item_ids': self.item_ids,
-                                                 'versions': {'torch': torch.__version__, 'minionerec': __version__}})
-        return folder
-
-    @classmethod
-    def from_pretrained(cls, folder:str|os.PathLike, map_location='cpu') -> SASRec:
-        "Load a model written by `save_pretrained` (in eval mode)."
-        folder = Path(folder)
-        if not (folder/'config.json').exists(): raise FileNotFoundError(f"{folder}: no config.json (not a saved SASRec)")
-        cfg = json.loads((folder/'config.json').read_text())
-        if cfg.get('model_type') != 'sasrec': raise ValueError(f"{folder}/config.json: model_type {cfg.get('model_type')!r} is not 'sasrec'")
-        fields = set(SASRecConfig.__dataclass_fields__)
-        m = cls(SASRecConfig(**{k: v for k, v in cfg.items() if k in fields}), item_ids=cfg.get('item_ids'))
-        m.load_state_dict(torch.load(folder/'model.pt', map_location=map_location, weights_only=True))
-        return m.to(map_location).eval()
 
 # %% ../nbs/41_baselines.ipynb #0f2dd2ee
 @dataclass
@@ -290,7 +152,7 @@ def train_sasrec(ds:RecDataset, # a split dataset (train and valid splits)
     model = SASRec(sasrec_config(cfg, len(ds.item_index)), item_ids=ds.items['item_id'].tolist()).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(cfg.seed)
-    ev = lambda: evaluate(model, va, cfg.exclude_history, batch_size=cfg.eval_batch_size, device=device)
+    ev = lambda: evaluate_scores(model, va, cfg.exclude_history, batch_size=cfg.eval_batch_size, device=device)
     hist = {'epochs': [], 'step_loss': [], 'valid_metric': cfg.valid_metric, 'exclude_history': cfg.exclude_history}
     best = {'score': -1.0, 'epoch': 0, 'state': None, 'bad': 0, 'stopped': False, 'seconds': 0.0}
     out = Path(cfg.out) if cfg.out else None
@@ -374,10 +236,10 @@ def run_baselines(cfg:BaselinesConfig, # what to run
     res = {}
     for name, model, extra in (('popularity', pop, {'source': cfg.pop_source}),
                                ('sasrec', r['model'], {k: r[k] for k in ('epochs', 'best_epoch', 'train_seconds')})):
-        ev = lambda x: evaluate(model, te, x, batch_size=cfg.eval_batch_size, device=device)
+        ev = lambda x: evaluate_scores(model, te, x, batch_size=cfg.eval_batch_size, device=device)
         res[name] = {**ev(cfg.exclude_history), 'exclude_history': cfg.exclude_history, **extra}
         res[f'{name}_{other}'] = {**ev(not cfg.exclude_history), 'exclude_history': not cfg.exclude_history}
-    pop_valid = evaluate(pop, va, cfg.exclude_history, batch_size=cfg.eval_batch_size, device=device)
+    pop_valid = evaluate_scores(pop, va, cfg.exclude_history, batch_size=cfg.eval_batch_size, device=device)
     hist = {**r['history'], 'popularity_valid': pop_valid, 'dataset': ds.name, 'config': asdict(cfg)}
     if cfg.out:
         out = Path(cfg.out)

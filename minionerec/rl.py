@@ -27,7 +27,7 @@ from .prompts import PromptBuilder, prompt_settings, save_prompt_settings
 from .models import TimeLimit, load_model
 from .data import load_rec_dataset
 from .sid import load_index
-from .baselines import SASRec
+from .sasrec import SASRec
 from .rewards import REWARDS, make_rewards
 
 # %% auto #0
