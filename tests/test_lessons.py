@@ -19,13 +19,15 @@ def test_the_five_lessons_exist():
 
 @pytest.mark.parametrize('p', ALL, ids=[str(p.relative_to(ROOT/'nbs')) for p in ALL])
 def test_title_scheme(p):
-    "`# Lesson NN — ...` for the five lessons, `# Reference NN — ...` for every other notebook, numbered as its file."
+    """`# Lesson NN — ...` for the five lessons, `# Reference NN — ...` for every other notebook, numbered as its file
+    (a folder's notebook, `nbs/data/01_x`, as `05.01` after the reference notebook named after its folder, `05_data`)."""
     t = L.title(L.load(p))
     m = L.TITLE.match(t)
     assert m, f"{p.name}: title {t!r} is not '# Lesson NN — …' or '# Reference NN — …'"
     kind, num = m.groups()
     assert kind == ('Lesson' if p.stem in L.LESSONS else 'Reference'), f'{p.name}: {t!r}'
-    want = f'05.{p.name[:2]}' if p.parent.name == 'data' else p.name[:2]
+    parent = next((ROOT/'nbs').glob(f'[0-9][0-9]_{p.parent.name}.ipynb'), None) if p.parent != ROOT/'nbs' else None
+    want = f'{parent.name[:2]}.{p.name[:2]}' if parent else p.name[:2]   # nbs/data/01_x: 05.01 (under 05_data)
     assert num == want, f'{p.name}: numbered {num}, expected {want}'
 
 
