@@ -42,7 +42,7 @@ demo: $(DEMO_STAMP)
 
 # lesson 00 alone: the toy recommender against popularity
 toy: $(DEMO_STAMP)
-	$(PY) -m minionerec.toy_rec --dataset toy --num-items 200 --max-len 50 --epochs 3 --device cpu --amp --out runs/toy
+	$(PY) -m minionerec.toy_train --dataset toy --num-items 200 --max-len 50 --epochs 3 --device cpu --amp --out runs/toy
 
 test: $(STAMP) sync-check lint nbtest nbkernel chromium pytest
 

@@ -14,13 +14,13 @@ def run(*args, check=True):
     return p
 
 
-def test_toy_rec_help():
-    out = run('minionerec.toy_rec', '--help').stdout
+def test_toy_train_help():
+    out = run('minionerec.toy_train', '--help').stdout
     for opt in ('--num-items', '--max-len', '--epochs', '--device', '--amp', '--grad-accum', '--resume', '--out'): assert opt in out
 
 
-def test_toy_rec_train_toy(tmp_path):
-    p = run('minionerec.toy_rec', '--dataset', 'toy', '--num-items', '200', '--num-users', '600', '--max-len', '30',
+def test_toy_train_toy_data(tmp_path):
+    p = run('minionerec.toy_train', '--dataset', 'toy', '--num-items', '200', '--num-users', '600', '--max-len', '30',
             '--epochs', '1', '--device', 'cpu', '--amp', '--no-progress', '--out', str(tmp_path))
     m = json.loads((tmp_path/'metrics.json').read_text())
     assert set(m) == {'toy_rec', 'popularity'}
@@ -29,10 +29,10 @@ def test_toy_rec_train_toy(tmp_path):
     assert (tmp_path/'checkpoint.pt').exists() and (tmp_path/'training.png').exists()
 
 
-def test_toy_rec_jsonl_and_errors(tmp_path):
+def test_toy_train_jsonl_and_errors(tmp_path):
     data = tmp_path/'toy.jsonl'
-    run('minionerec.toy_rec', 'make-data', '--out', str(data), '--num-users', '300', '--num-items', '80', '--max-len', '20', '--n', '400')
+    run('minionerec.toy_train', 'make-data', '--out', str(data), '--num-users', '300', '--num-items', '80', '--max-len', '20', '--n', '400')
     assert len(data.read_text().splitlines()) == 400
-    run('minionerec.toy_rec', '--dataset', 'jsonl', '--train-path', str(data), '--num-items', '80', '--epochs', '1', '--no-progress')
-    bad = run('minionerec.toy_rec', '--dataset', 'jsonl', '--train-path', str(data), '--num-items', '40', '--epochs', '1', check=False)
+    run('minionerec.toy_train', '--dataset', 'jsonl', '--train-path', str(data), '--num-items', '80', '--epochs', '1', '--no-progress')
+    bad = run('minionerec.toy_train', '--dataset', 'jsonl', '--train-path', str(data), '--num-items', '40', '--epochs', '1', check=False)
     assert bad.returncode != 0 and 'toy.jsonl:' in bad.stderr and 'outside 1..40' in bad.stderr
