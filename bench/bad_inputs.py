@@ -12,7 +12,7 @@ from pathlib import Path
 from minionerec.data import (MINIONEREC_COLS, RecDataset, make_items, read_amazon_raw, read_lcrec, read_minionerec,
                              read_recbole, split_dataset)
 from minionerec.catalogue import sid_tokens
-from minionerec.sid import load_index
+from minionerec.sid_index import load_index
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -46,7 +46,7 @@ def main():
     from minionerec.models import load_model
     from minionerec.prompts import PromptBuilder, prompt_settings
     from minionerec.sft import main as sft_main
-    from minionerec.sid import load_index, save_sids
+    from minionerec.sid_index import load_index, save_sids
     dev = 'cuda' if torch.cuda.is_available() else 'cpu'
     info = dict(device=torch.cuda.get_device_name(0) if dev == 'cuda' else 'cpu', torch=torch.__version__,
                 bf16=dev == 'cuda' and torch.cuda.is_bf16_supported())

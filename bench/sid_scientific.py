@@ -8,7 +8,7 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1'); os.environ.setdefault('TOKENIZERS_
 import torch
 from minionerec.core import data_root
 from minionerec.text_emb import encode_items, load_items
-from minionerec.sid import sid_report, dedup_codes
+from minionerec.sid_index import sid_report, dedup_codes
 from minionerec.sid_builders import BUILDERS, make_builder
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

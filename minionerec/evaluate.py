@@ -21,7 +21,7 @@ from .metrics import metrics_from_ranks, metrics_table, write_metrics
 from .prompts import PromptBuilder, prompt_settings
 from .data import load_rec_dataset
 from .models import load_model
-from .sid import load_index
+from .sid_index import load_index
 
 # %% auto #0
 __all__ = ['EVAL_KS', 'HISTORY', 'CONFIG', 'recommend', 'evaluate_generative', 'summarize', 'add_exact_ranks', 'evaluate_sharded',

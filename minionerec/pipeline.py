@@ -13,7 +13,7 @@ import yaml
 from matplotlib.figure import Figure
 from .core import atomic_write_json, parse_config, repo_root, stage_processes, write_manifest
 from .catalogue import LEVEL_LETTERS
-from .sid import index_codes, load_index
+from .sid_index import index_codes, load_index
 from .metrics import metrics_table, read_metrics, write_metrics
 
 # %% auto #0

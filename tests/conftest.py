@@ -33,7 +33,7 @@ def make_world(d: Path, n_items: int, n_users: int, codes_per_level: int, model:
     "Into `d`: `data/` (synthetic), `sid/` (random 3-level codes, deduplicated) and, if `model` names a folder, an untrained tiny model."
     from minionerec.data import load_rec_dataset
     from minionerec.models import build_tiny
-    from minionerec.sid import save_sids
+    from minionerec.sid_index import save_sids
 
     ds = load_rec_dataset('synthetic', seed=0, n_items=n_items, n_users=n_users)
     ds.save(d/'data')

@@ -104,7 +104,7 @@ def world(tmp_path_factory):
     "A run folder with data/ (synthetic) and sid/ (random 3x6 codes) — the scripts' RUN layout."
     _need_deepspeed()
     from minionerec.data import load_rec_dataset
-    from minionerec.sid import save_sids
+    from minionerec.sid_index import save_sids
     d = tmp_path_factory.mktemp('zero2')
     ds = load_rec_dataset('synthetic', seed=0, n_items=120, n_users=80)
     ds.save(d/'data')
