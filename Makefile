@@ -77,19 +77,24 @@ lint: $(STAMP)
 	$(BIN)/ruff check minionerec/ bench/ tools/
 
 # Every notebook top to bottom in a real Jupyter kernel, as "Run All" in JupyterLab runs it (nbdev_test runs
-# no kernel and skips `eval: false` cells): once with MINIONEREC_DATA unset, once set to the data folder.
+# no kernel and skips `eval: false` cells): once with MINIONEREC_DATA unset, once set to the data folder. nbmake (a
+# pytest plugin) runs them, two at a time (pytest-xdist), each in a kernel started from its folder; tools/nbkernel.py
+# leaves the cells with settings.ini's `tst_flags` unexecuted and names the failing cell.
 DATA_DIR ?= $(abspath ../shared/data)
+NBMAKE := $(PY) -m pytest -p tools.nbkernel --nbmake --nbmake-kernel=python3 --nbmake-timeout=900 -n 2 -v --durations=0
 nbkernel: $(STAMP)
-	env -u MINIONEREC_DATA $(NBENV) $(PY) tools/execute_nbs.py
-	MINIONEREC_DATA=$(DATA_DIR) $(NBENV) $(PY) tools/execute_nbs.py
+	env -u MINIONEREC_DATA $(NBENV) $(NBMAKE) nbs
+	MINIONEREC_DATA=$(DATA_DIR) $(NBENV) $(NBMAKE) nbs
 
 # The five lessons, executed top to bottom in a Jupyter kernel with their outputs saved (figures, tables), so they
 # read on the repository page; `#| slow` cells stay unexecuted. Small CPU-sized settings, one torch thread, seeded:
-# a rerun gives the same outputs (tests/test_lessons.py checks them). Solution cells are folded first.
+# a rerun gives the same outputs (tests/test_lessons.py checks them). Solution cells are folded first. nbmake's
+# `--overwrite` writes the outputs back; tools/nbkernel.py then keeps each notebook's metadata, drops stderr (library
+# warnings), records the run time in the first cell and runs nbdev_clean (a lesson that fails is left as it was).
 LESSONS := $(shell python3 tools/lessons.py --list)
 lessons: $(STAMP)
 	$(PY) tools/lessons.py --fold
-	$(LESSONENV) $(PY) tools/execute_nbs.py --save $(LESSONS)
+	$(LESSONENV) TQDM_DISABLE=1 HF_HUB_DISABLE_PROGRESS_BARS=1 $(NBMAKE) --overwrite $(LESSONS)
 	$(PY) tools/lessons.py
 
 # The course site in _site/ (git-ignored), built offline by MkDocs + Material + mkdocs-jupyter (mkdocs.yml,
