@@ -6,6 +6,12 @@ PY     := $(BIN)/python
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 RUN    ?= runs/demo
+LESSONS := $(shell python3 tools/lessons.py --list)
+# The one way notebooks become the package: ruff format (ruff.toml) on the reference notebooks (the lessons keep their
+# short teaching cells), nbdev_export, ruff format on the exported modules (blank lines, `__all__`), nbdev_clean.
+# `make sync-check` runs the same and fails if anything changed.
+REFNBS := $(filter-out $(LESSONS),$(wildcard nbs/*.ipynb nbs/*/*.ipynb))
+EXPORT  = $(BIN)/ruff format -q $(REFNBS) && $(BIN)/nbdev_export && $(BIN)/ruff format -q minionerec/ && $(BIN)/nbdev_clean
 
 .PHONY: install demo toy test stress sync-check lint nbtest nbkernel pytest lab export lessons site chromium
 
@@ -55,7 +61,7 @@ stress: $(STAMP)
 # Fails when the notebooks (the source of truth) and the package disagree, or a notebook is not clean.
 sync-check: $(STAMP)
 	@tmp=$$(mktemp -d); cp -r minionerec nbs $$tmp/; \
-	$(BIN)/nbdev_export && $(BIN)/nbdev_clean; \
+	$(EXPORT); \
 	if ! diff -r -x __pycache__ $$tmp/minionerec minionerec; then \
 	  echo "ERROR: nbdev_export changed minionerec/: export the notebooks and commit both"; exit 1; fi; \
 	if ! diff -r -x .ipynb_checkpoints -x __pycache__ $$tmp/nbs nbs >/dev/null; then \
@@ -72,9 +78,10 @@ nbtest: $(STAMP)
 	@empty=$$(mktemp -d); echo "nbdev_test with MINIONEREC_DATA=$$empty (empty)"; \
 	MINIONEREC_DATA=$$empty $(NBENV) $(BIN)/nbdev_test --n_workers 2 --timing; rc=$$?; rmdir $$empty; exit $$rc
 
-# Undefined and unused names in the exported package (ruff.toml).
+# ruff.toml: undefined/unused names, syntax errors, lines over 120, joined statements; and the formatter's check.
 lint: $(STAMP)
-	$(BIN)/ruff check minionerec/ bench/ tools/
+	$(BIN)/ruff check minionerec/ bench/ tools/ tests/
+	$(BIN)/ruff format --check minionerec/ bench/ tools/ tests/
 
 # Every notebook top to bottom in a real Jupyter kernel, as "Run All" in JupyterLab runs it (nbdev_test runs
 # no kernel and skips `eval: false` cells): once with MINIONEREC_DATA unset, once set to the data folder. nbmake (a
@@ -91,7 +98,6 @@ nbkernel: $(STAMP)
 # a rerun gives the same outputs (tests/test_lessons.py checks them). Solution cells are folded first. nbmake's
 # `--overwrite` writes the outputs back; tools/nbkernel.py then keeps each notebook's metadata, drops stderr (library
 # warnings), records the run time in the first cell and runs nbdev_clean (a lesson that fails is left as it was).
-LESSONS := $(shell python3 tools/lessons.py --list)
 lessons: $(STAMP)
 	$(PY) tools/lessons.py --fold
 	$(LESSONENV) TQDM_DISABLE=1 HF_HUB_DISABLE_PROGRESS_BARS=1 $(NBMAKE) --overwrite $(LESSONS)
@@ -117,4 +123,4 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir nbs
 
 export: $(STAMP)
-	$(BIN)/nbdev_export && $(BIN)/nbdev_clean
+	$(EXPORT)

@@ -16,99 +16,160 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from transformers import set_seed
-from .core import (atomic_torch_save, atomic_write_json, parse_config, pick_device, stage_processes, subplots,
-                             write_manifest)
+from minionerec.core import (
+    atomic_torch_save,
+    atomic_write_json,
+    parse_config,
+    pick_device,
+    stage_processes,
+    subplots,
+    write_manifest,
+)
 from .data import RecDataset, load_rec_dataset
 from .metrics import DEFAULT_KS, metrics_from_ranks, metrics_table, ranks_from_scores, write_metrics
 from .sasrec import SASRec, SASRecConfig
 
 # %% auto #0
-__all__ = ['CONFIG', 'encode_split', 'popularity_counts', 'Popularity', 'evaluate_scores', 'BaselinesConfig', 'sasrec_config',
-           'train_sasrec', 'plot_history', 'run_baselines', 'main']
+__all__ = [
+    'CONFIG',
+    'encode_split',
+    'popularity_counts',
+    'Popularity',
+    'evaluate_scores',
+    'BaselinesConfig',
+    'sasrec_config',
+    'train_sasrec',
+    'plot_history',
+    'run_baselines',
+    'main',
+]
+
 
 # %% ../nbs/41_baselines.ipynb #d969f7bf
-def _pad_left(rows:list[list[int]], T:int) -> torch.Tensor:
+def _pad_left(rows: list[list[int]], T: int) -> torch.Tensor:
     "Left-pad (and left-truncate) integer lists to a `[n, T]` LongTensor, 0 = padding."
     out = torch.zeros(len(rows), T, dtype=torch.long)
     for b, r in enumerate(rows):
         r = r[-T:] if T else []
-        if r: out[b, T - len(r):] = torch.tensor(r, dtype=torch.long)
+        if r:
+            out[b, T - len(r) :] = torch.tensor(r, dtype=torch.long)
     return out
 
-def encode_split(ds:RecDataset, # a split dataset
-                 split:str, # 'train', 'valid' or 'test'
-                 max_len:int=20, # T: keep the last `max_len` history items
-                 past:bool=False, # also return `past` [n, P]: every earlier item of the user (for `exclude_history`)
-                ) -> dict[str, torch.Tensor]:
+
+def encode_split(
+    ds: RecDataset,  # a split dataset
+    split: str,  # 'train', 'valid' or 'test'
+    max_len: int = 20,  # T: keep the last `max_len` history items
+    past: bool = False,  # also return `past` [n, P]: every earlier item of the user (for `exclude_history`)
+) -> dict[str, torch.Tensor]:
     "A split as tensors: `history` [n, T] left-padded ids, `target` [n], optionally `past` [n, P]."
-    if split not in ds.splits: raise ValueError(f"{ds.name}: no {split!r} split (has {list(ds.splits)})")
+    if split not in ds.splits:
+        raise ValueError(f"{ds.name}: no {split!r} split (has {list(ds.splits)})")
     df, ix = ds.splits[split], ds.item_index
-    out = {'history': _pad_left([[ix[i] for i in h] for h in df['history']], max_len),
-           'target': torch.tensor([ix[t] for t in df['target']], dtype=torch.long)}
+    out = {
+        'history': _pad_left([[ix[i] for i in h] for h in df['history']], max_len),
+        'target': torch.tensor([ix[t] for t in df['target']], dtype=torch.long),
+    }
     if past:
         p = [[ix[i] for i in h] for h in ds.past_items(split)]
         out['past'] = _pad_left(p, max(1, max((len(x) for x in p), default=1)))
     return out
 
+
 # %% ../nbs/41_baselines.ipynb #62f57344
-def popularity_counts(ds:RecDataset, # a dataset with a 'train' split
-                      source:Literal['interactions', 'targets']='interactions', # what to count (see above)
-                     ) -> torch.Tensor: # [V] counts, index 0 (padding) = 0
+def popularity_counts(
+    ds: RecDataset,  # a dataset with a 'train' split
+    source: Literal['interactions', 'targets'] = 'interactions',  # what to count (see above)
+) -> torch.Tensor:  # [V] counts, index 0 (padding) = 0
     "How often each item id occurs in the training split."
-    if 'train' not in ds.splits: raise ValueError(f"{ds.name}: popularity needs a 'train' split (has {list(ds.splits)})")
-    if source not in ('interactions', 'targets'): raise ValueError(f"source must be 'interactions' or 'targets', got {source!r}")
+    if 'train' not in ds.splits:
+        raise ValueError(f"{ds.name}: popularity needs a 'train' split (has {list(ds.splits)})")
+    if source not in ('interactions', 'targets'):
+        raise ValueError(f"source must be 'interactions' or 'targets', got {source!r}")
     tr, ix = ds.splits['train'], ds.item_index
     c = torch.zeros(len(ix) + 1, dtype=torch.float64)
     ids = [ix[t] for t in tr['target']]
-    if source == 'interactions': ids += [ix[i] for h in tr.drop_duplicates('user_id')['history'] for i in h]
+    if source == 'interactions':
+        ids += [ix[i] for h in tr.drop_duplicates('user_id')['history'] for i in h]
     c.index_add_(0, torch.tensor(ids, dtype=torch.long), torch.ones(len(ids), dtype=torch.float64))
     return c
 
+
 class Popularity(nn.Module):
     "Scores every item by its training count, whatever the history."
-    def __init__(self, counts:torch.Tensor): # [V] item counts
+
+    def __init__(self, counts: torch.Tensor):  # [V] item counts
         super().__init__()
         self.register_buffer('counts', torch.as_tensor(counts, dtype=torch.float32))
+
     @classmethod
-    def fit(cls, ds:RecDataset, source:str='interactions'): return cls(popularity_counts(ds, source))
-    def forward(self, history:torch.Tensor) -> torch.Tensor: # [B, T] → [B, V], column 0 = -inf
+    def fit(cls, ds: RecDataset, source: str = 'interactions'):
+        return cls(popularity_counts(ds, source))
+
+    def forward(self, history: torch.Tensor) -> torch.Tensor:  # [B, T] → [B, V], column 0 = -inf
         s = self.counts.expand(history.shape[0], -1).clone()
         s[:, 0] = float('-inf')
         return s
 
+
 # %% ../nbs/41_baselines.ipynb #51954ab6
 @torch.no_grad()
-def evaluate_scores(model:Callable[[torch.Tensor], torch.Tensor], # history [B, T] → scores [B, V]
-             enc:dict[str, torch.Tensor], # from `encode_split` (with `past` when excluding history)
-             exclude_history:bool=False, # drop items the user saw before the target from the candidates
-             ks=DEFAULT_KS, # cut-offs
-             batch_size:int=1024, # rows scored at once
-             device:str|torch.device='cpu',
-             return_ranks:bool=False, # also return the [n] ranks
-            ):
+def evaluate_scores(
+    model: Callable[[torch.Tensor], torch.Tensor],  # history [B, T] → scores [B, V]
+    enc: dict[str, torch.Tensor],  # from `encode_split` (with `past` when excluding history)
+    exclude_history: bool = False,  # drop items the user saw before the target from the candidates
+    ks=DEFAULT_KS,  # cut-offs
+    batch_size: int = 1024,  # rows scored at once
+    device: str | torch.device = 'cpu',
+    return_ranks: bool = False,  # also return the [n] ranks
+):
     "HR@K / NDCG@K of `model` under full ranking on an encoded split."
-    if exclude_history and 'past' not in enc: raise ValueError("exclude_history=True needs encode_split(..., past=True)")
+    if exclude_history and 'past' not in enc:
+        raise ValueError("exclude_history=True needs encode_split(..., past=True)")
     was = getattr(model, 'training', False)
-    if isinstance(model, nn.Module): model.eval()
+    if isinstance(model, nn.Module):
+        model.eval()
     ranks = []
     for a in range(0, len(enc['target']), batch_size):
-        s = model(enc['history'][a:a + batch_size].to(device)).float()
-        ranks.append(ranks_from_scores(s, enc['target'][a:a + batch_size],
-                                       enc['past'][a:a + batch_size] if exclude_history else None, exclude_history))
-    if isinstance(model, nn.Module): model.train(was)
+        s = model(enc['history'][a : a + batch_size].to(device)).float()
+        ranks.append(
+            ranks_from_scores(
+                s,
+                enc['target'][a : a + batch_size],
+                enc['past'][a : a + batch_size] if exclude_history else None,
+                exclude_history,
+            )
+        )
+    if isinstance(model, nn.Module):
+        model.train(was)
     r = np.concatenate(ranks)
     m = metrics_from_ranks(r, ks)
     return (m, r) if return_ranks else m
+
 
 # %% ../nbs/41_baselines.ipynb #0f2dd2ee
 @dataclass
 class BaselinesConfig:
     "Train and evaluate the popularity and SASRec baselines on one dataset (full ranking, test split)."
-    data: str = field(default='synthetic', metadata={'help': "a folder saved by RecDataset.save, a dataset path, or a registry name (synthetic, amazon18-scientific)"})
-    out: str|None = field(default=None, metadata={'help': 'output folder: metrics.json, history.json, training.png, sasrec/, checkpoint.pt'})
-    protocol: str|None = field(default=None, metadata={'help': "split protocol for load_rec_dataset (default: the data's own splits, else 'loo')"})
+
+    data: str = field(
+        default='synthetic',
+        metadata={
+            'help': "a folder saved by RecDataset.save, a dataset path, or a registry name (synthetic, amazon18-scientific)"
+        },
+    )
+    out: str | None = field(
+        default=None,
+        metadata={'help': 'output folder: metrics.json, history.json, training.png, sasrec/, checkpoint.pt'},
+    )
+    protocol: str | None = field(
+        default=None,
+        metadata={'help': "split protocol for load_rec_dataset (default: the data's own splits, else 'loo')"},
+    )
     epochs: int = field(default=300, metadata={'help': 'maximum epochs'})
-    patience: int = field(default=10, metadata={'help': 'stop after this many evaluations without a better valid metric'})
+    patience: int = field(
+        default=10, metadata={'help': 'stop after this many evaluations without a better valid metric'}
+    )
     eval_every: int = field(default=1, metadata={'help': 'evaluate on the valid split every N epochs'})
     valid_metric: str = field(default='NDCG@10', metadata={'help': 'valid metric for early stopping'})
     lr: float = field(default=1e-3, metadata={'help': 'Adam learning rate'})
@@ -122,31 +183,53 @@ class BaselinesConfig:
     dropout: float = field(default=0.5, metadata={'help': 'hidden dropout'})
     attn_dropout: float = field(default=0.5, metadata={'help': 'attention-weight dropout'})
     max_len: int = field(default=20, metadata={'help': 'longest history the model sees'})
-    pop_source: Literal['interactions', 'targets'] = field(default='interactions', metadata={'help': 'what popularity counts in the train split'})
-    exclude_history: bool = field(default=False, metadata={'help': "exclude the user's earlier items from the candidates (valid and test)"})
-    max_train_samples: int|None = field(default=None, metadata={'help': 'train on a random subset of this many samples (quick runs)'})
+    pop_source: Literal['interactions', 'targets'] = field(
+        default='interactions', metadata={'help': 'what popularity counts in the train split'}
+    )
+    exclude_history: bool = field(
+        default=False, metadata={'help': "exclude the user's earlier items from the candidates (valid and test)"}
+    )
+    max_train_samples: int | None = field(
+        default=None, metadata={'help': 'train on a random subset of this many samples (quick runs)'}
+    )
     seed: int = field(default=0, metadata={'help': 'random seed (init, shuffling, dropout)'})
     device: str = field(default='auto', metadata={'help': 'auto | cpu | cuda | cuda:N'})
     resume: bool = field(default=False, metadata={'help': 'continue from OUT/checkpoint.pt if it exists'})
     progress: bool = field(default=True, metadata={'help': 'show a tqdm bar and per-epoch lines'})
 
-CONFIG = BaselinesConfig   # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
 
-def sasrec_config(cfg:BaselinesConfig, num_items:int) -> SASRecConfig:
+CONFIG = (
+    BaselinesConfig  # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
+)
+
+
+def sasrec_config(cfg: BaselinesConfig, num_items: int) -> SASRecConfig:
     "The model part of a `BaselinesConfig`."
-    return SASRecConfig(num_items=num_items, max_len=cfg.max_len, hidden=cfg.hidden, inner=cfg.inner, layers=cfg.layers,
-                        heads=cfg.heads, dropout=cfg.dropout, attn_dropout=cfg.attn_dropout)
+    return SASRecConfig(
+        num_items=num_items,
+        max_len=cfg.max_len,
+        hidden=cfg.hidden,
+        inner=cfg.inner,
+        layers=cfg.layers,
+        heads=cfg.heads,
+        dropout=cfg.dropout,
+        attn_dropout=cfg.attn_dropout,
+    )
+
 
 # %% ../nbs/41_baselines.ipynb #bed5d319
-def train_sasrec(ds:RecDataset, # a split dataset (train and valid splits)
-                 cfg:BaselinesConfig, # hyperparameters; `cfg.out` gets checkpoint.pt and sasrec/ (the best model)
-                ) -> dict: # model (best weights, eval mode), history, best_epoch, epochs, train_seconds
+def train_sasrec(
+    ds: RecDataset,  # a split dataset (train and valid splits)
+    cfg: BaselinesConfig,  # hyperparameters; `cfg.out` gets checkpoint.pt and sasrec/ (the best model)
+) -> dict:  # model (best weights, eval mode), history, best_epoch, epochs, train_seconds
     "Train SASRec with full-softmax cross-entropy and early stopping on the valid split."
     set_seed(cfg.seed)
     device = pick_device(cfg.device)
     tr = encode_split(ds, 'train', cfg.max_len)
     if cfg.max_train_samples and cfg.max_train_samples < len(tr['target']):
-        keep = torch.randperm(len(tr['target']), generator=torch.Generator().manual_seed(cfg.seed))[:cfg.max_train_samples]
+        keep = torch.randperm(len(tr['target']), generator=torch.Generator().manual_seed(cfg.seed))[
+            : cfg.max_train_samples
+        ]
         tr = {k: v[keep] for k, v in tr.items()}
     va = encode_split(ds, 'valid', cfg.max_len, past=cfg.exclude_history)
     model = SASRec(sasrec_config(cfg, len(ds.item_index)), item_ids=ds.items['item_id'].tolist()).to(device)
@@ -156,54 +239,99 @@ def train_sasrec(ds:RecDataset, # a split dataset (train and valid splits)
     hist = {'epochs': [], 'step_loss': [], 'valid_metric': cfg.valid_metric, 'exclude_history': cfg.exclude_history}
     best = {'score': -1.0, 'epoch': 0, 'state': None, 'bad': 0, 'stopped': False, 'seconds': 0.0}
     out = Path(cfg.out) if cfg.out else None
-    ckpt = out/'checkpoint.pt' if out else None
+    ckpt = out / 'checkpoint.pt' if out else None
     start = 0
     if cfg.resume and ckpt and ckpt.exists():
         st = torch.load(ckpt, map_location=device, weights_only=False)
-        model.load_state_dict(st['model']); opt.load_state_dict(st['opt']); gen.set_state(st['gen'])
-        torch.set_rng_state(st['rng']); hist, best, start = st['history'], st['best'], st['epoch']
-        if cfg.progress: print(f"resumed from {ckpt} after epoch {start}")
+        model.load_state_dict(st['model'])
+        opt.load_state_dict(st['opt'])
+        gen.set_state(st['gen'])
+        torch.set_rng_state(st['rng'])
+        hist, best, start = st['history'], st['best'], st['epoch']
+        if cfg.progress:
+            print(f"resumed from {ckpt} after epoch {start}")
     n, bs = len(tr['target']), cfg.batch_size
     bar = tqdm(range(start, cfg.epochs), desc='sasrec', disable=not cfg.progress, initial=start, total=cfg.epochs)
     for epoch in bar:
-        if best['stopped']: break
-        model.train(); t0, tot = time.time(), 0.0
+        if best['stopped']:
+            break
+        model.train()
+        t0, tot = time.time(), 0.0
         perm = torch.randperm(n, generator=gen)
         for a in range(0, n, bs):
-            idx = perm[a:a + bs]
-            logits = model(tr['history'][idx].to(device))                          # [B, V]
+            idx = perm[a : a + bs]
+            logits = model(tr['history'][idx].to(device))  # [B, V]
             loss = F.cross_entropy(logits, tr['target'][idx].to(device))
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-            hist['step_loss'].append(loss.item()); tot += loss.item() * len(idx)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            hist['step_loss'].append(loss.item())
+            tot += loss.item() * len(idx)
         rec = {'epoch': epoch + 1, 'train_loss': tot / n, 'seconds': time.time() - t0}
         if (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs:
-            valid = ev(); rec.update({f'valid_{k}': v for k, v in valid.items()})
+            valid = ev()
+            rec.update({f'valid_{k}': v for k, v in valid.items()})
             if valid[cfg.valid_metric] > best['score']:
-                best.update(score=valid[cfg.valid_metric], epoch=epoch + 1, bad=0,
-                            state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
-                if out: model.save_pretrained(out/'sasrec')
+                best.update(
+                    score=valid[cfg.valid_metric],
+                    epoch=epoch + 1,
+                    bad=0,
+                    state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                )
+                if out:
+                    model.save_pretrained(out / 'sasrec')
             else:
                 best['bad'] += 1
                 best['stopped'] = best['bad'] >= cfg.patience
         rec['eval_seconds'] = time.time() - t0 - rec['seconds']
         best['seconds'] += time.time() - t0
         hist['epochs'].append(rec)
-        bar.set_postfix(loss=f"{rec['train_loss']:.3f}", **({cfg.valid_metric: f"{rec[f'valid_{cfg.valid_metric}']:.4f}"} if f'valid_{cfg.valid_metric}' in rec else {}))
-        if ckpt: atomic_torch_save({'model': model.state_dict(), 'opt': opt.state_dict(), 'gen': gen.get_state(), 'rng': torch.get_rng_state(),
-                                    'history': hist, 'best': best, 'epoch': epoch + 1, 'config': asdict(cfg)}, ckpt)
+        bar.set_postfix(
+            loss=f"{rec['train_loss']:.3f}",
+            **(
+                {cfg.valid_metric: f"{rec[f'valid_{cfg.valid_metric}']:.4f}"}
+                if f'valid_{cfg.valid_metric}' in rec
+                else {}
+            ),
+        )
+        if ckpt:
+            atomic_torch_save(
+                {
+                    'model': model.state_dict(),
+                    'opt': opt.state_dict(),
+                    'gen': gen.get_state(),
+                    'rng': torch.get_rng_state(),
+                    'history': hist,
+                    'best': best,
+                    'epoch': epoch + 1,
+                    'config': asdict(cfg),
+                },
+                ckpt,
+            )
         if best['stopped']:
-            if cfg.progress: print(f"early stop after epoch {epoch + 1}: best valid {cfg.valid_metric} {best['score']:.4f} at epoch {best['epoch']}")
+            if cfg.progress:
+                print(
+                    f"early stop after epoch {epoch + 1}: best valid {cfg.valid_metric} {best['score']:.4f} at epoch {best['epoch']}"
+                )
             break
     bar.close()
-    if best['state'] is not None: model.load_state_dict(best['state'])
-    return {'model': model.eval(), 'history': hist, 'best_epoch': best['epoch'], 'epochs': len(hist['epochs']),
-            'train_seconds': best['seconds']}
+    if best['state'] is not None:
+        model.load_state_dict(best['state'])
+    return {
+        'model': model.eval(),
+        'history': hist,
+        'best_epoch': best['epoch'],
+        'epochs': len(hist['epochs']),
+        'train_seconds': best['seconds'],
+    }
+
 
 # %% ../nbs/41_baselines.ipynb #f93fe0f8
-def plot_history(hist:dict, # from `train_sasrec`
-                 pop_valid:dict|None=None, # popularity's valid metrics, drawn as a line
-                 path:str|os.PathLike|None=None, # save the figure here
-                ):
+def plot_history(
+    hist: dict,  # from `train_sasrec`
+    pop_valid: dict | None = None,  # popularity's valid metrics, drawn as a line
+    path: str | os.PathLike | None = None,  # save the figure here
+):
     "Training loss and the valid metric per epoch."
     key = f"valid_{hist.get('valid_metric', 'NDCG@10')}"
     ep = hist['epochs']
@@ -213,20 +341,28 @@ def plot_history(hist:dict, # from `train_sasrec`
     ev = [e for e in ep if key in e]
     b.plot([e['epoch'] for e in ev], [e[key] for e in ev], 'o-', ms=3, label='SASRec')
     if ev:
-        best = max(ev, key=lambda e: e[key]); b.axvline(best['epoch'], color='C2', ls=':', label=f"best (epoch {best['epoch']})")
-    if pop_valid: b.axhline(pop_valid[key[6:]], color='gray', ls='--', label='popularity')
-    b.set(xlabel='epoch', ylabel=key[6:], title=f'valid {key[6:]}', ylim=(0, None)); b.legend()
+        best = max(ev, key=lambda e: e[key])
+        b.axvline(best['epoch'], color='C2', ls=':', label=f"best (epoch {best['epoch']})")
+    if pop_valid:
+        b.axhline(pop_valid[key[6:]], color='gray', ls='--', label='popularity')
+    b.set(xlabel='epoch', ylabel=key[6:], title=f'valid {key[6:]}', ylim=(0, None))
+    b.legend()
     fig.tight_layout()
-    if path: fig.savefig(path, dpi=100)
+    if path:
+        fig.savefig(path, dpi=100)
     return fig
 
-def run_baselines(cfg:BaselinesConfig, # what to run
-                  ds:RecDataset|None=None, # the dataset (default: `load_rec_dataset(cfg.data, protocol=cfg.protocol)`)
-                 ) -> dict: # {model name: test metrics}, plus 'history'
+
+def run_baselines(
+    cfg: BaselinesConfig,  # what to run
+    ds: RecDataset | None = None,  # the dataset (default: `load_rec_dataset(cfg.data, protocol=cfg.protocol)`)
+) -> dict:  # {model name: test metrics}, plus 'history'
     "Popularity and SASRec on `cfg.data`: train, evaluate on the test split, write the run folder."
-    if ds is None: ds = load_rec_dataset(cfg.data, protocol=cfg.protocol)
+    if ds is None:
+        ds = load_rec_dataset(cfg.data, protocol=cfg.protocol)
     for s in ('train', 'valid', 'test'):
-        if s not in ds.splits or not len(ds.splits[s]): raise ValueError(f"{ds.name}: the baselines need a non-empty {s!r} split (has {list(ds.splits)})")
+        if s not in ds.splits or not len(ds.splits[s]):
+            raise ValueError(f"{ds.name}: the baselines need a non-empty {s!r} split (has {list(ds.splits)})")
     device = pick_device(cfg.device)
     te = encode_split(ds, 'test', cfg.max_len, past=True)
     va = encode_split(ds, 'valid', cfg.max_len, past=True)
@@ -234,8 +370,10 @@ def run_baselines(cfg:BaselinesConfig, # what to run
     r = train_sasrec(ds, cfg)
     other = 'keep_history' if cfg.exclude_history else 'exclude_history'
     res = {}
-    for name, model, extra in (('popularity', pop, {'source': cfg.pop_source}),
-                               ('sasrec', r['model'], {k: r[k] for k in ('epochs', 'best_epoch', 'train_seconds')})):
+    for name, model, extra in (
+        ('popularity', pop, {'source': cfg.pop_source}),
+        ('sasrec', r['model'], {k: r[k] for k in ('epochs', 'best_epoch', 'train_seconds')}),
+    ):
         ev = lambda x: evaluate_scores(model, te, x, batch_size=cfg.eval_batch_size, device=device)
         res[name] = {**ev(cfg.exclude_history), 'exclude_history': cfg.exclude_history, **extra}
         res[f'{name}_{other}'] = {**ev(not cfg.exclude_history), 'exclude_history': not cfg.exclude_history}
@@ -244,24 +382,40 @@ def run_baselines(cfg:BaselinesConfig, # what to run
     if cfg.out:
         out = Path(cfg.out)
         write_metrics(out, res)
-        atomic_write_json(out/'history.json', hist)
-        write_manifest(out, 'baselines', config=asdict(cfg), dataset=ds.name, test_users=len(ds.splits['test']),
-                       sasrec_epochs=res['sasrec']['epochs'], sasrec_seconds=round(res['sasrec']['train_seconds'], 1))
-        plot_history(hist, pop_valid, out/'training.png')
+        atomic_write_json(out / 'history.json', hist)
+        write_manifest(
+            out,
+            'baselines',
+            config=asdict(cfg),
+            dataset=ds.name,
+            test_users=len(ds.splits['test']),
+            sasrec_epochs=res['sasrec']['epochs'],
+            sasrec_seconds=round(res['sasrec']['train_seconds'], 1),
+        )
+        plot_history(hist, pop_valid, out / 'training.png')
     return {**res, 'history': hist, 'model': r['model']}
 
+
 # %% ../nbs/41_baselines.ipynb #98dc94ae
-def main(argv:list[str]|None=None):
+def main(argv: list[str] | None = None):
     "Entry point: train and evaluate both baselines, print the table."
     cfg = parse_config(BaselinesConfig, argv, prog='python -m minionerec.baselines')
-    with stage_processes(): res = run_baselines(cfg)
+    with stage_processes():
+        res = run_baselines(cfg)
     names = [k for k in res if k not in ('history', 'model')]
-    print(metrics_table({k: res[k] for k in names}, cols=('HR@1', 'HR@5', 'HR@10', 'HR@20', 'NDCG@5', 'NDCG@10', 'NDCG@20')))
+    print(
+        metrics_table(
+            {k: res[k] for k in names}, cols=('HR@1', 'HR@5', 'HR@10', 'HR@20', 'NDCG@5', 'NDCG@10', 'NDCG@20')
+        )
+    )
     s = res['sasrec']
     print(f"SASRec: {s['epochs']} epochs (best {s['best_epoch']}), {s['train_seconds']:.0f} s")
-    if cfg.out: print(f"wrote {cfg.out}/metrics.json, history.json, training.png, sasrec/, checkpoint.pt")
+    if cfg.out:
+        print(f"wrote {cfg.out}/metrics.json, history.json, training.png, sasrec/, checkpoint.pt")
     return res
+
 
 # %% ../nbs/41_baselines.ipynb #7db8144e
 #| eval: false
-if __name__ == '__main__' and '__file__' in globals(): main()   # a notebook kernel is `__main__` too, but has no `__file__`
+if __name__ == '__main__' and '__file__' in globals():
+    main()  # a notebook kernel is `__main__` too, but has no `__file__`

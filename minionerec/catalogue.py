@@ -13,178 +13,261 @@ import torch
 from .metrics import ranks_from_lists
 
 # %% auto #0
-__all__ = ['LEVEL_LETTERS', 'sid_token', 'parse_token', 'sid_tokens', 'sid_string', 'is_sid_token', 'split_sid', 'CatalogueTrie',
-           'Catalogue']
+__all__ = [
+    'LEVEL_LETTERS',
+    'sid_token',
+    'parse_token',
+    'sid_tokens',
+    'sid_string',
+    'is_sid_token',
+    'split_sid',
+    'CatalogueTrie',
+    'Catalogue',
+]
 
 # %% ../nbs/14_catalogue.ipynb #161aae16
 LEVEL_LETTERS = 'abcdefghijklmnopqrstuvwxyz'
 _TOKEN_RE = re.compile(r'^<([a-z])_(\d+)>$')
 _SPLIT_RE = re.compile(r'<[^<>]*>')
 
-def sid_token(level:int, # 0-based level
-              code:int, # 0-based code
-             ) -> str:
+
+def sid_token(
+    level: int,  # 0-based level
+    code: int,  # 0-based code
+) -> str:
     "The token of `code` at `level`: `<a_12>` for level 0, code 12."
-    if not 0 <= level < len(LEVEL_LETTERS): raise ValueError(f"level must be in 0..{len(LEVEL_LETTERS)-1}, got {level}")
-    if code < 0: raise ValueError(f"codes are ≥ 0, got {code}")
+    if not 0 <= level < len(LEVEL_LETTERS):
+        raise ValueError(f"level must be in 0..{len(LEVEL_LETTERS) - 1}, got {level}")
+    if code < 0:
+        raise ValueError(f"codes are ≥ 0, got {code}")
     return f'<{LEVEL_LETTERS[level]}_{int(code)}>'
 
-def parse_token(tok:str) -> tuple[int, int]:
+
+def parse_token(tok: str) -> tuple[int, int]:
     "`'<b_45>'` → `(1, 45)` (level, code)."
     m = _TOKEN_RE.match(tok) if isinstance(tok, str) else None
-    if not m: raise ValueError(f"not a SID token: {tok!r} (expected like '<a_12>')")
+    if not m:
+        raise ValueError(f"not a SID token: {tok!r} (expected like '<a_12>')")
     return LEVEL_LETTERS.index(m[1]), int(m[2])
 
-def sid_tokens(levels:int, # number of levels L
-               codes_per_level:int, # codes per level K
-               dedup_size:int=0, # size of the extra dedup level (0: none)
-              ) -> list[str]:
+
+def sid_tokens(
+    levels: int,  # number of levels L
+    codes_per_level: int,  # codes per level K
+    dedup_size: int = 0,  # size of the extra dedup level (0: none)
+) -> list[str]:
     "Every token a tokenizer must add: K per level, then `dedup_size` tokens of the dedup level."
     toks = [sid_token(l, k) for l in range(levels) for k in range(codes_per_level)]
     return toks + [sid_token(levels, k) for k in range(dedup_size)]
 
-def sid_string(tokens:Sequence[str]) -> str:
+
+def sid_string(tokens: Sequence[str]) -> str:
     "A SID's string form: its tokens concatenated."
     return ''.join(tokens)
+
 
 def is_sid_token(tok) -> bool:
     "Whether `tok` is one SID token (`'<a_12>'`), not a SID string or anything else."
     return isinstance(tok, str) and _TOKEN_RE.match(tok) is not None
 
-def split_sid(sid:str, # a SID string: tokens concatenated, `'<a_1><b_2>'`
-             ) -> list[str]:
+
+def split_sid(
+    sid: str,  # a SID string: tokens concatenated, `'<a_1><b_2>'`
+) -> list[str]:
     "A SID string's tokens: `'<a_1><b_2>'` → `['<a_1>', '<b_2>']`; anything else between tokens is an error."
     toks = _SPLIT_RE.findall(sid) if isinstance(sid, str) else []
-    if not toks or ''.join(toks) != sid: raise ValueError(f"not a SID string: {sid!r} (expected like '<a_1><b_2>')")
-    for t in toks: parse_token(t)
+    if not toks or ''.join(toks) != sid:
+        raise ValueError(f"not a SID string: {sid!r} (expected like '<a_1><b_2>')")
+    for t in toks:
+        parse_token(t)
     return toks
 
 
 # %% ../nbs/14_catalogue.ipynb #dbaa3a46
 class CatalogueTrie:
     "Prefix tree over the catalogue's SID token ids (+ EOS), stored as dense int32 tensors."
+
     ROOT, END = 0, 1
-    def __init__(self, items:Sequence, # item ids, in catalogue order
-                 seqs:Sequence[Sequence[int]], # the SID token ids of each item
-                 eos_id:int, # end-of-sequence token id (allowed only where a SID is complete)
-                 pad_id:int|None=None, # padding id (pads `seqs`; default: EOS)
-                ):
-        if len(items) != len(seqs): raise ValueError(f"{len(items)} items but {len(seqs)} SIDs")
-        if not len(items): raise ValueError("empty catalogue")
-        self.items, self.eos_id, self.pad_id = list(items), int(eos_id), (int(eos_id) if pad_id is None else int(pad_id))
+
+    def __init__(
+        self,
+        items: Sequence,  # item ids, in catalogue order
+        seqs: Sequence[Sequence[int]],  # the SID token ids of each item
+        eos_id: int,  # end-of-sequence token id (allowed only where a SID is complete)
+        pad_id: int | None = None,  # padding id (pads `seqs`; default: EOS)
+    ):
+        if len(items) != len(seqs):
+            raise ValueError(f"{len(items)} items but {len(seqs)} SIDs")
+        if not len(items):
+            raise ValueError("empty catalogue")
+        self.items, self.eos_id, self.pad_id = (
+            list(items),
+            int(eos_id),
+            (int(eos_id) if pad_id is None else int(pad_id)),
+        )
         seqs = [tuple(int(t) for t in s) for s in seqs]
         kids, depth, item_of, seen = [{}, {}], [0, 0], [-1, -1], {}
         for i, s in enumerate(seqs):
-            if not s: raise ValueError(f"item {self.items[i]!r} has an empty SID")
-            if self.eos_id in s: raise ValueError(f"item {self.items[i]!r}: its SID contains the EOS id {self.eos_id}")
-            if s in seen: raise ValueError(f"items {self.items[seen[s]]!r} and {self.items[i]!r} share the SID {list(s)} (deduplicate SIDs first)")
+            if not s:
+                raise ValueError(f"item {self.items[i]!r} has an empty SID")
+            if self.eos_id in s:
+                raise ValueError(f"item {self.items[i]!r}: its SID contains the EOS id {self.eos_id}")
+            if s in seen:
+                raise ValueError(
+                    f"items {self.items[seen[s]]!r} and {self.items[i]!r} share the SID {list(s)} (deduplicate SIDs first)"
+                )
             seen[s] = i
             n = self.ROOT
             for j, t in enumerate(s):
-                if t not in kids[n]: kids[n][t] = len(kids); kids.append({}); depth.append(j + 1); item_of.append(-1)
+                if t not in kids[n]:
+                    kids[n][t] = len(kids)
+                    kids.append({})
+                    depth.append(j + 1)
+                    item_of.append(-1)
                 n = kids[n][t]
             item_of[n] = i
             kids[n][self.eos_id] = self.END
-        self.index_of = seen                                              # SID tuple -> catalogue index (independent of the tables)
-        self.depth = max(len(s) for s in seqs)                            # longest SID (tokens, without EOS)
+        self.index_of = seen  # SID tuple -> catalogue index (independent of the tables)
+        self.depth = max(len(s) for s in seqs)  # longest SID (tokens, without EOS)
         D = self.depth
         alpha = [sorted({s[d] for s in seqs if len(s) > d}) + [self.eos_id] for d in range(D + 1)]
         C = max(len(a) for a in alpha)
         self.max_token = max(max(a) for a in alpha)
-        self.cols = torch.tensor([a + [self.eos_id] * (C - len(a)) for a in alpha], dtype=torch.long)   # [D+1, C] token of each column
-        self.eos_col = [len(a) - 1 for a in alpha]                                                         # EOS's column at each depth
+        self.cols = torch.tensor(
+            [a + [self.eos_id] * (C - len(a)) for a in alpha], dtype=torch.long
+        )  # [D+1, C] token of each column
+        self.eos_col = [len(a) - 1 for a in alpha]  # EOS's column at each depth
         # col_of[d, token]: the token's column at depth d; the extra last entry (-1) catches any larger token id
-        self.col_of = torch.full((D + 1, self.max_token + 2), -1, dtype=torch.int32)                      # [D+1, max_token+2]
-        for d, a in enumerate(alpha): self.col_of[d, torch.tensor(a)] = torch.arange(len(a), dtype=torch.int32)
+        self.col_of = torch.full((D + 1, self.max_token + 2), -1, dtype=torch.int32)  # [D+1, max_token+2]
+        for d, a in enumerate(alpha):
+            self.col_of[d, torch.tensor(a)] = torch.arange(len(a), dtype=torch.int32)
         # table[node, column] = child node, -1 = not allowed; an extra last row and column of -1 make index -1
         # ("off the trie", "no such column") absorbing, so a walk step needs no clamps or branches
-        self.table = torch.full((len(kids) + 1, C + 1), -1, dtype=torch.int32)                          # [M+1, C+1]
+        self.table = torch.full((len(kids) + 1, C + 1), -1, dtype=torch.int32)  # [M+1, C+1]
         for n, k in enumerate(kids):
             d = depth[n]
-            for t, c in k.items(): self.table[n, self.col_of[d, t]] = c
-        for d in range(D + 1): self.table[self.END, self.eos_col[d]] = self.END                         # END: EOS forever
-        self.node_depth = torch.tensor(depth, dtype=torch.long)           # [M]
-        self.item_of = torch.tensor(item_of + [-1], dtype=torch.long)    # [M+1] catalogue index of the SID ending here (-1: none)
+            for t, c in k.items():
+                self.table[n, self.col_of[d, t]] = c
+        for d in range(D + 1):
+            self.table[self.END, self.eos_col[d]] = self.END  # END: EOS forever
+        self.node_depth = torch.tensor(depth, dtype=torch.long)  # [M]
+        self.item_of = torch.tensor(
+            item_of + [-1], dtype=torch.long
+        )  # [M+1] catalogue index of the SID ending here (-1: none)
         self.seqs = torch.full((len(seqs), D + 1), self.pad_id, dtype=torch.long)  # [N, D+1]: SID, EOS, padding
-        self.lengths = torch.tensor([len(s) for s in seqs])               # [N]
-        for i, s in enumerate(seqs): self.seqs[i, :len(s)] = torch.tensor(s); self.seqs[i, len(s)] = self.eos_id
+        self.lengths = torch.tensor([len(s) for s in seqs])  # [N]
+        for i, s in enumerate(seqs):
+            self.seqs[i, : len(s)] = torch.tensor(s)
+            self.seqs[i, len(s)] = self.eos_id
 
     @classmethod
-    def from_index(cls, index:dict[str, Sequence[str]], # item id -> SID tokens (MiniOneRec's index.json)
-                   tokenizer, # a HF tokenizer holding every SID token as one token
-                  ) -> CatalogueTrie:
+    def from_index(
+        cls,
+        index: dict[str, Sequence[str]],  # item id -> SID tokens (MiniOneRec's index.json)
+        tokenizer,  # a HF tokenizer holding every SID token as one token
+    ) -> CatalogueTrie:
         "Build the trie from an index.json mapping; every SID token must be exactly one token id."
         vocab = tokenizer.get_vocab()
         missing = sorted({t for toks in index.values() for t in toks if t not in vocab})
-        if missing: raise ValueError(f"{len(missing)} SID tokens are not single tokens of the tokenizer, e.g. {missing[:5]} (add them with minionerec.models.add_sid_tokens)")
+        if missing:
+            raise ValueError(
+                f"{len(missing)} SID tokens are not single tokens of the tokenizer, e.g. {missing[:5]} (add them with minionerec.models.add_sid_tokens)"
+            )
         items = list(index)
         return cls(items, [[vocab[t] for t in index[i]] for i in items], tokenizer.eos_token_id, tokenizer.pad_token_id)
 
-    def __len__(self): return len(self.items)
+    def __len__(self):
+        return len(self.items)
+
     @property
-    def num_nodes(self): return self.table.shape[0] - 1
+    def num_nodes(self):
+        return self.table.shape[0] - 1
+
     @property
-    def nbytes(self): return sum(t.numel() * t.element_size() for t in (self.table, self.col_of, self.cols, self.item_of, self.node_depth, self.seqs))
+    def nbytes(self):
+        return sum(
+            t.numel() * t.element_size()
+            for t in (self.table, self.col_of, self.cols, self.item_of, self.node_depth, self.seqs)
+        )
+
     def to(self, device):
         "Move the tensors to `device` (in place); returns self."
-        for a in ('table', 'col_of', 'cols', 'item_of', 'node_depth', 'seqs', 'lengths'): setattr(self, a, getattr(self, a).to(device))
+        for a in ('table', 'col_of', 'cols', 'item_of', 'node_depth', 'seqs', 'lengths'):
+            setattr(self, a, getattr(self, a).to(device))
         return self
 
-    def allowed_tokens(self, node:int) -> list[int]:
+    def allowed_tokens(self, node: int) -> list[int]:
         "Token ids allowed after `node` (for inspection and tests)."
-        if node == self.END: return [self.eos_id]
+        if node == self.END:
+            return [self.eos_id]
         d = int(self.node_depth[node])
         return [int(self.cols[d, c]) for c in (self.table[node, :-1] >= 0).nonzero().flatten().tolist()]
 
-    def step(self, state:torch.Tensor, # [R] current nodes (-1 = off the trie)
-             tok:torch.Tensor, # [R] the next token of each row
-             d:int, # depth of the live rows (= tokens generated so far)
-            ) -> torch.Tensor: # [R] next nodes (-1 = off the trie)
+    def step(
+        self,
+        state: torch.Tensor,  # [R] current nodes (-1 = off the trie)
+        tok: torch.Tensor,  # [R] the next token of each row
+        d: int,  # depth of the live rows (= tokens generated so far)
+    ) -> torch.Tensor:  # [R] next nodes (-1 = off the trie)
         "One transition for every row: two gathers."
         return self.table[state, self.col_of[min(d, self.depth), tok.clamp(0, self.max_token + 1)]].long()
 
-    def walk(self, gen:torch.Tensor, # [R, n] generated token ids so far
-            ) -> torch.Tensor: # [R] node of each row, -1 where the row left the trie
+    def walk(
+        self,
+        gen: torch.Tensor,  # [R, n] generated token ids so far
+    ) -> torch.Tensor:  # [R] node of each row, -1 where the row left the trie
         "The trie node each row has reached."
         state = torch.zeros(gen.shape[0], dtype=torch.long, device=gen.device)
-        for j in range(gen.shape[1]): state = self.step(state, gen[:, j], j)   # n ≤ depth + 1 steps, not a loop over rows
+        for j in range(gen.shape[1]):
+            state = self.step(state, gen[:, j], j)  # n ≤ depth + 1 steps, not a loop over rows
         return state
 
-    def lookup(self, gen:torch.Tensor, # [R, n] generated token ids: a SID, EOS, then anything
-              ) -> torch.Tensor: # [R] catalogue index, -1 where the row is no catalogue SID + EOS
+    def lookup(
+        self,
+        gen: torch.Tensor,  # [R, n] generated token ids: a SID, EOS, then anything
+    ) -> torch.Tensor:  # [R] catalogue index, -1 where the row is no catalogue SID + EOS
         "Catalogue index of each row's tokens up to its first EOS, looked up in a dict of the SIDs (not by walking the trie)."
         out = []
         for row in gen.tolist():
-            e = row.index(self.eos_id) if self.eos_id in row else -1     # no EOS: the hypothesis never ended
+            e = row.index(self.eos_id) if self.eos_id in row else -1  # no EOS: the hypothesis never ended
             out.append(self.index_of.get(tuple(row[:e]), -1) if e >= 0 else -1)
         return torch.tensor(out, dtype=torch.long, device=gen.device)
+
 
 # %% ../nbs/14_catalogue.ipynb #a8c140f3
 class Catalogue:
     "The distinct SIDs of an index as a trie, and the items behind each SID (several when SIDs collide)."
-    def __init__(self, index:dict[str, Sequence[str]], # item id -> SID tokens
-                 tokenizer, # holds every SID token as one token
-                ):
+
+    def __init__(
+        self,
+        index: dict[str, Sequence[str]],  # item id -> SID tokens
+        tokenizer,  # holds every SID token as one token
+    ):
         self.index = {str(k): list(v) for k, v in index.items()}
         groups: dict[str, list[str]] = {}
-        for item, toks in self.index.items(): groups.setdefault(''.join(toks), []).append(item)
-        self.sids = list(groups)                                          # distinct SID strings, trie order
-        self.items_of = [groups[s] for s in self.sids]                    # SID position -> its items
+        for item, toks in self.index.items():
+            groups.setdefault(''.join(toks), []).append(item)
+        self.sids = list(groups)  # distinct SID strings, trie order
+        self.items_of = [groups[s] for s in self.sids]  # SID position -> its items
         self.collisions = sum(len(g) > 1 for g in self.items_of)
         first = {s: self.index[g[0]] for s, g in groups.items()}
-        self.trie = CatalogueTrie.from_index(first, tokenizer)            # trie items are SID strings
+        self.trie = CatalogueTrie.from_index(first, tokenizer)  # trie items are SID strings
 
-    def ranks(self, pred:Sequence[Sequence[int]], # per sample: trie indices best first (-1 = none)
-              targets:Sequence[str], # per sample: target item id
-             ) -> tuple[np.ndarray, np.ndarray]: # item-level ranks, SID-level ranks (inf = miss)
+    def ranks(
+        self,
+        pred: Sequence[Sequence[int]],  # per sample: trie indices best first (-1 = none)
+        targets: Sequence[str],  # per sample: target item id
+    ) -> tuple[np.ndarray, np.ndarray]:  # item-level ranks, SID-level ranks (inf = miss)
         "Item-level rank (SIDs expanded into their items) and SID-level rank of each target."
         sid_lists = [[self.sids[j] for j in p if j >= 0] for p in pred]
         item_lists = [[it for j in p if j >= 0 for it in self.items_of[j]] for p in pred]
         tsids = [''.join(self.index[t]) for t in targets]
         return ranks_from_lists(item_lists, list(targets)), ranks_from_lists(sid_lists, tsids)
 
-    def banned(self, excluded:Sequence[Sequence[str]], # per sample: item ids it may not be recommended
-              ) -> torch.Tensor: # [B, S] bool over the trie's SIDs
+    def banned(
+        self,
+        excluded: Sequence[Sequence[str]],  # per sample: item ids it may not be recommended
+    ) -> torch.Tensor:  # [B, S] bool over the trie's SIDs
         "A SID is banned for a sample when every item behind it is excluded."
         pos = {s: j for j, s in enumerate(self.sids)}
         out = torch.zeros(len(excluded), len(self.sids), dtype=torch.bool)

@@ -13,9 +13,27 @@ from accelerate import PartialState
 from matplotlib.figure import Figure
 
 # %% auto #0
-__all__ = ['DATA_SOURCES', 'repo_root', 'data_root', 'real_data', 'lesson_size', 'atomic_write', 'atomic_write_text',
-           'atomic_write_json', 'atomic_torch_save', 'short_sha1', 'write_manifest', 'subplots', 'pick_device',
-           'dist_state', 'launch_info', 'stage_processes', 'dataclass_parser', 'parse_config']
+__all__ = [
+    'DATA_SOURCES',
+    'repo_root',
+    'data_root',
+    'real_data',
+    'lesson_size',
+    'atomic_write',
+    'atomic_write_text',
+    'atomic_write_json',
+    'atomic_torch_save',
+    'short_sha1',
+    'write_manifest',
+    'subplots',
+    'pick_device',
+    'dist_state',
+    'launch_info',
+    'stage_processes',
+    'dataclass_parser',
+    'parse_config',
+]
+
 
 # %% ../nbs/02_core.ipynb #5ac8f772
 def repo_root() -> Path:
@@ -23,137 +41,198 @@ def repo_root() -> Path:
     here = globals().get('__file__')  # undefined when this cell runs inside the notebook
     for start in ([Path(here).resolve().parent] if here else []) + [Path.cwd().resolve()]:
         for p in (start, *start.parents):
-            if (p/'settings.ini').exists(): return p
+            if (p / 'settings.ini').exists():
+                return p
     raise FileNotFoundError("No settings.ini found above the minionerec package or the working directory")
 
+
 # %% ../nbs/02_core.ipynb #56521859
-def data_root(data_dir:str|os.PathLike|None=None, # an explicit folder (wins over everything)
-              required:bool=True, # raise when no folder is found, else return None
-             ) -> Path|None:
+def data_root(
+    data_dir: str | os.PathLike | None = None,  # an explicit folder (wins over everything)
+    required: bool = True,  # raise when no folder is found, else return None
+) -> Path | None:
     "The data folder: `data_dir`, else `$MINIONEREC_DATA`, else `../shared/data` beside the repository root."
     cands = [data_dir] if data_dir is not None else []
-    if os.environ.get('MINIONEREC_DATA'): cands.append(os.environ['MINIONEREC_DATA'])
-    cands.append(repo_root().parent/'shared'/'data')
+    if os.environ.get('MINIONEREC_DATA'):
+        cands.append(os.environ['MINIONEREC_DATA'])
+    cands.append(repo_root().parent / 'shared' / 'data')
     for c in cands:
-        if c is not None and Path(c).is_dir(): return Path(c)
-    if required: raise FileNotFoundError(f"No data folder: tried {[str(c) for c in cands]} (pass --data-dir or set MINIONEREC_DATA)")
+        if c is not None and Path(c).is_dir():
+            return Path(c)
+    if required:
+        raise FileNotFoundError(
+            f"No data folder: tried {[str(c) for c in cands]} (pass --data-dir or set MINIONEREC_DATA)"
+        )
     return None
+
 
 # %% ../nbs/02_core.ipynb #289feaf9
 DATA_SOURCES = {  # dataset folder in the data root -> what to put there, and where it comes from
     'amazon18-scientific': "Scientific.inter.json + Scientific.item.json (Amazon 2018 Industrial and Scientific, LC-Rec format) "
-                           "from github.com/Nishikata97/CollisionGenRec, data/Scientific",
+    "from github.com/Nishikata97/CollisionGenRec, data/Scientific",
     'minionerec-industrial': "MiniOneRec's released Industrial_and_Scientific files (valid/, test/, index/, info/) "
-                             "from github.com/AkaliKong/MiniOneRec, data/Amazon",
+    "from github.com/AkaliKong/MiniOneRec, data/Amazon",
     'lcrec-instruments': "Instruments.inter.json + Instruments.index.json (Amazon 2018 Musical Instruments as LC-Rec prepared it, "
-                         "no item text) from github.com/WncFht/GenRec, data/Instruments",
+    "no item text) from github.com/WncFht/GenRec, data/Instruments",
 }
 
-def real_data(name:str, # a dataset folder of the data root, e.g. 'amazon18-scientific'
-              data_dir:str|os.PathLike|None=None, # an explicit data folder (see `data_root`)
-              quiet:bool=False, # return None without the message
-             ) -> Path|None:
+
+def real_data(
+    name: str,  # a dataset folder of the data root, e.g. 'amazon18-scientific'
+    data_dir: str | os.PathLike | None = None,  # an explicit data folder (see `data_root`)
+    quiet: bool = False,  # return None without the message
+) -> Path | None:
     "The folder of real dataset `name` in the data root, or None after one line saying what is missing and where to get it."
     root = data_root(data_dir, required=False)
-    if root is not None and (root/name).is_dir(): return root/name
+    if root is not None and (root / name).is_dir():
+        return root / name
     if not quiet:
-        print(f"skipped: no '{name}' in the data folder ($MINIONEREC_DATA, else ../shared/data beside the repository); "
-              f"get {DATA_SOURCES.get(name, 'it (see ../shared/data/README.md)')} into <data folder>/{name}/")
+        print(
+            f"skipped: no '{name}' in the data folder ($MINIONEREC_DATA, else ../shared/data beside the repository); "
+            f"get {DATA_SOURCES.get(name, 'it (see ../shared/data/README.md)')} into <data folder>/{name}/"
+        )
     return None
 
+
 # %% ../nbs/02_core.ipynb #2ffd32ef
-def lesson_size(full, # the setting a learner (and `make lessons`) runs
-                quick, # the setting under the test runs (`MINIONEREC_QUICK=1`)
-               ):
+def lesson_size(
+    full,  # the setting a learner (and `make lessons`) runs
+    quick,  # the setting under the test runs (`MINIONEREC_QUICK=1`)
+):
     "`quick` when `MINIONEREC_QUICK` is set (and not 0), else `full`."
     return quick if os.environ.get('MINIONEREC_QUICK', '') not in ('', '0') else full
 
+
 # %% ../nbs/02_core.ipynb #2bed28d2
-def atomic_write(path:str|os.PathLike, # the file to (over)write
-                 write_fn:typing.Callable[[str], None], # writes the content to the temporary path it is given
-                ) -> Path:
+def atomic_write(
+    path: str | os.PathLike,  # the file to (over)write
+    write_fn: typing.Callable[[str], None],  # writes the content to the temporary path it is given
+) -> Path:
     "Write `path` atomically: `write_fn(tmp_path)` then rename over `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     os.close(fd)
-    umask = os.umask(0); os.umask(umask)
+    umask = os.umask(0)
+    os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the permissions `open` would
     try:
         write_fn(tmp)
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp): os.remove(tmp)
+        if os.path.exists(tmp):
+            os.remove(tmp)
         raise
     return path
 
-def atomic_write_text(path, text:str) -> Path:
+
+def atomic_write_text(path, text: str) -> Path:
     "Write `text` to `path` atomically."
     return atomic_write(path, lambda p: Path(p).write_text(text, encoding='utf-8'))
 
-def atomic_write_json(path, obj, indent:int=2) -> Path:
+
+def atomic_write_json(path, obj, indent: int = 2) -> Path:
     "Write `obj` as JSON to `path` atomically."
     return atomic_write_text(path, json.dumps(obj, indent=indent, ensure_ascii=False) + '\n')
+
 
 def atomic_torch_save(obj, path) -> Path:
     "`torch.save` to `path` atomically (a checkpoint is never left half written)."
     return atomic_write(path, lambda p: torch.save(obj, p))
 
-def short_sha1(x, # a file (`Path`), an array, or an iterable of strings
-              ) -> str:
+
+def short_sha1(
+    x,  # a file (`Path`), an array, or an iterable of strings
+) -> str:
     "16 hex digits of a SHA-1: of a file's bytes, of an array's shape, dtype and bytes, or of strings (each ended by NUL)."
-    if isinstance(x, Path): h = hashlib.sha1(x.read_bytes())
+    if isinstance(x, Path):
+        h = hashlib.sha1(x.read_bytes())
     elif isinstance(x, np.ndarray):
-        x = np.ascontiguousarray(x); h = hashlib.sha1(f'{x.shape}{x.dtype}'.encode()); h.update(x.tobytes())
+        x = np.ascontiguousarray(x)
+        h = hashlib.sha1(f'{x.shape}{x.dtype}'.encode())
+        h.update(x.tobytes())
     else:
         h = hashlib.sha1()
-        for s in x: h.update(s.encode('utf-8')); h.update(b'\0')
+        for s in x:
+            h.update(s.encode('utf-8'))
+            h.update(b'\0')
     return h.hexdigest()[:16]
 
-def _version(pkg:str) -> str|None:
-    try: return version(pkg)
-    except PackageNotFoundError: return None
 
-def write_manifest(out:str|os.PathLike, # the stage's output folder
-                   stage:str, # the stage's name: 'sid', 'sft', 'rl', 'evaluate', 'baselines', ...
-                   file:str='manifest.json', # the manifest's name in `out` (a stage that writes a file names its own)
-                   **fields, # what the stage records: its config, inputs, launch settings, timings
-                  ) -> Path:
+def _version(pkg: str) -> str | None:
+    try:
+        return version(pkg)
+    except PackageNotFoundError:
+        return None
+
+
+def write_manifest(
+    out: str | os.PathLike,  # the stage's output folder
+    stage: str,  # the stage's name: 'sid', 'sft', 'rl', 'evaluate', 'baselines', ...
+    file: str = 'manifest.json',  # the manifest's name in `out` (a stage that writes a file names its own)
+    **fields,  # what the stage records: its config, inputs, launch settings, timings
+) -> Path:
     "Write `out/file` atomically: `stage`, the creation time, the versions of the libraries in force and `fields`."
     libs = ('minionerec', 'numpy', 'torch', 'transformers', 'trl', 'accelerate', 'deepspeed')
-    return atomic_write_json(Path(out)/file, dict(stage=stage, created=time.strftime('%Y-%m-%dT%H:%M:%S'),
-                                                           versions={k: v for k in libs if (v := _version(k))}, **fields))
+    return atomic_write_json(
+        Path(out) / file,
+        dict(
+            stage=stage,
+            created=time.strftime('%Y-%m-%dT%H:%M:%S'),
+            versions={k: v for k in libs if (v := _version(k))},
+            **fields,
+        ),
+    )
+
 
 # %% ../nbs/02_core.ipynb #55ca616f
-def subplots(nrows:int=1, ncols:int=1, # the grid of axes
-             save:bool=False, # only saved to a file (no pyplot), else shown inline through pyplot
-             **kw, # `figsize`, ... (passed to the figure)
-            ):
+def subplots(
+    nrows: int = 1,
+    ncols: int = 1,  # the grid of axes
+    save: bool = False,  # only saved to a file (no pyplot), else shown inline through pyplot
+    **kw,  # `figsize`, ... (passed to the figure)
+):
     "`(fig, axes)`: a pyplot-free `Figure` when `save`, else `plt.subplots` (inline in a notebook)."
-    if save: fig = Figure(**kw); return fig, fig.subplots(nrows, ncols)
+    if save:
+        fig = Figure(**kw)
+        return fig, fig.subplots(nrows, ncols)
     return plt.subplots(nrows, ncols, **kw)
 
+
 # %% ../nbs/02_core.ipynb #c9de2037
-def pick_device(device:str='auto'):
+def pick_device(device: str = 'auto'):
     "`auto` → CUDA when available else CPU; `cpu` / `cuda` / `cuda:N` as given (error if CUDA is asked for and absent)."
-    if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    if device == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     d = torch.device(device)
-    if d.type == 'cuda' and not torch.cuda.is_available(): raise RuntimeError(f"--device {device} asked for CUDA, but torch sees no GPU")
+    if d.type == 'cuda' and not torch.cuda.is_available():
+        raise RuntimeError(f"--device {device} asked for CUDA, but torch sees no GPU")
     return d
 
-def dist_state(cpu:bool|None=None):
+
+def dist_state(cpu: bool | None = None):
     "accelerate's `PartialState`; on a machine without CUDA it is created with `cpu=True`, so `torchrun` processes form a gloo group."
     return PartialState(cpu=(not torch.cuda.is_available()) if cpu is None else cpu)
 
-def launch_info(accelerator=None, # an `accelerate.Accelerator` (a Trainer's), when the stage has one
-               ) -> dict:
+
+def launch_info(
+    accelerator=None,  # an `accelerate.Accelerator` (a Trainer's), when the stage has one
+) -> dict:
     "How this stage runs: processes, accelerate's distributed type, DeepSpeed ZeRO stage and mixed precision in force."
     st = PartialState(cpu=not torch.cuda.is_available()) if accelerator is None else accelerator.state
-    info = dict(processes=st.num_processes, distributed_type=str(st.distributed_type).split('.')[-1], backend=st.backend,
-                mixed_precision=getattr(accelerator, 'mixed_precision', os.environ.get('ACCELERATE_MIXED_PRECISION', 'no')))
+    info = dict(
+        processes=st.num_processes,
+        distributed_type=str(st.distributed_type).split('.')[-1],
+        backend=st.backend,
+        mixed_precision=getattr(accelerator, 'mixed_precision', os.environ.get('ACCELERATE_MIXED_PRECISION', 'no')),
+    )
     plugin = getattr(st, 'deepspeed_plugin', None) if accelerator is not None else None
-    if plugin is not None: info['zero_stage'] = int(plugin.zero_stage)
-    elif os.environ.get('ACCELERATE_USE_DEEPSPEED') == 'true': info['zero_stage'] = int(os.environ.get('ACCELERATE_DEEPSPEED_ZERO_STAGE', 0))
+    if plugin is not None:
+        info['zero_stage'] = int(plugin.zero_stage)
+    elif os.environ.get('ACCELERATE_USE_DEEPSPEED') == 'true':
+        info['zero_stage'] = int(os.environ.get('ACCELERATE_DEEPSPEED_ZERO_STAGE', 0))
     return info
+
 
 @contextlib.contextmanager
 def stage_processes():
@@ -164,42 +243,58 @@ def stage_processes():
         done = True
     finally:
         if dist.is_available() and dist.is_initialized():
-            if done: dist.barrier()                                   # no rank tears down while another still works
+            if done:
+                dist.barrier()  # no rank tears down while another still works
             dist.destroy_process_group()
-            if done and int(os.environ.get('WORLD_SIZE', '1')) > 1:   # skip C++ teardown that can abort a finished rank
-                sys.stdout.flush(); sys.stderr.flush()
+            if done and int(os.environ.get('WORLD_SIZE', '1')) > 1:  # skip C++ teardown that can abort a finished rank
+                sys.stdout.flush()
+                sys.stderr.flush()
                 os._exit(0)
 
+
 # %% ../nbs/02_core.ipynb #682ecc6c
-def _arg_kwargs(f:dataclasses.Field, hints:dict) -> dict:
+def _arg_kwargs(f: dataclasses.Field, hints: dict) -> dict:
     tp = hints[f.name]
     kw = dict(help=f.metadata.get('help', ''))
-    if f.default is not dataclasses.MISSING: kw['default'] = f.default
-    elif f.default_factory is not dataclasses.MISSING: kw['default'] = f.default_factory()
-    else: kw['required'] = True
+    if f.default is not dataclasses.MISSING:
+        kw['default'] = f.default
+    elif f.default_factory is not dataclasses.MISSING:
+        kw['default'] = f.default_factory()
+    else:
+        kw['required'] = True
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (typing.Union, types.UnionType) and type(None) in args:  # Optional[X]
-        tp = next(a for a in args if a is not type(None)); origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if tp is bool: kw['action'] = argparse.BooleanOptionalAction
-    elif origin is typing.Literal: kw['choices'], kw['type'] = list(args), type(args[0])
-    elif origin in (list, tuple): kw['nargs'], kw['type'] = '+', (args[0] if args else str)
-    else: kw['type'] = tp
-    if 'default' in kw and kw.get('action') is None: kw['help'] += f" (default: {kw['default']})"
+        tp = next(a for a in args if a is not type(None))
+        origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is bool:
+        kw['action'] = argparse.BooleanOptionalAction
+    elif origin is typing.Literal:
+        kw['choices'], kw['type'] = list(args), type(args[0])
+    elif origin in (list, tuple):
+        kw['nargs'], kw['type'] = '+', (args[0] if args else str)
+    else:
+        kw['type'] = tp
+    if 'default' in kw and kw.get('action') is None:
+        kw['help'] += f" (default: {kw['default']})"
     return kw
 
-def dataclass_parser(cls, # a dataclass whose fields carry `metadata={'help': ...}`
-                     parser:argparse.ArgumentParser|None=None, # add to this parser instead of a new one
-                     **kwargs, # passed to `argparse.ArgumentParser`
-                    ) -> argparse.ArgumentParser:
+
+def dataclass_parser(
+    cls,  # a dataclass whose fields carry `metadata={'help': ...}`
+    parser: argparse.ArgumentParser | None = None,  # add to this parser instead of a new one
+    **kwargs,  # passed to `argparse.ArgumentParser`
+) -> argparse.ArgumentParser:
     "An `argparse` parser with one `--dashed-name` option per field of `cls`."
     parser = parser or argparse.ArgumentParser(description=(cls.__doc__ or '').strip(), **kwargs)
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        if not f.init: continue
+        if not f.init:
+            continue
         parser.add_argument('--' + f.name.replace('_', '-'), dest=f.name, **_arg_kwargs(f, hints))
     return parser
 
-def parse_config(cls, argv:list[str]|None=None, **kwargs):
+
+def parse_config(cls, argv: list[str] | None = None, **kwargs):
     "Parse `argv` (default: `sys.argv[1:]`) into an instance of the dataclass `cls`."
     ns = dataclass_parser(cls, **kwargs).parse_args(argv)
     return cls(**vars(ns))

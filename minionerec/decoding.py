@@ -13,252 +13,368 @@ from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 from .catalogue import CatalogueTrie
 
 # %% auto #0
-__all__ = ['TrieLogitsProcessor', 'Ban', 'generation_config', 'BeamResult', 'constrained_beam_search', 'finalize_beams',
-           'trie_beam_search', 'score_catalogue', 'lp_gather', 'prefix_allowed_tokens_fn']
+__all__ = [
+    'TrieLogitsProcessor',
+    'Ban',
+    'generation_config',
+    'BeamResult',
+    'constrained_beam_search',
+    'finalize_beams',
+    'trie_beam_search',
+    'score_catalogue',
+    'lp_gather',
+    'prefix_allowed_tokens_fn',
+]
+
 
 # %% ../nbs/43_decoding.ipynb #afe11745
 class TrieLogitsProcessor(LogitsProcessor):
     "Mask every token that does not continue a catalogue SID (EOS only where a SID is complete); works in place on `scores`."
-    def __init__(self, trie:CatalogueTrie, # the catalogue
-                 prompt_len:int, # length of the (left-padded) prompt batch; generated tokens start here
-                 check:bool=True, # raise when a live row has no allowed token (one host sync per step)
-                 banned:torch.Tensor|None=None, # [B, N] bool: items prompt b may not end on (e.g. its history)
-                 rows_per_prompt:int=1, # rows of one prompt (beams or returned sequences; rows are prompt-major)
-                ):
+
+    def __init__(
+        self,
+        trie: CatalogueTrie,  # the catalogue
+        prompt_len: int,  # length of the (left-padded) prompt batch; generated tokens start here
+        check: bool = True,  # raise when a live row has no allowed token (one host sync per step)
+        banned: torch.Tensor | None = None,  # [B, N] bool: items prompt b may not end on (e.g. its history)
+        rows_per_prompt: int = 1,  # rows of one prompt (beams or returned sequences; rows are prompt-major)
+    ):
         self.trie, self.prompt_len, self.check, self.rows_per_prompt = trie, prompt_len, check, rows_per_prompt
         self.ban = None if banned is None else _ban_table(banned, trie)
         self.steps, self.seconds = 0, 0.0  # instrumentation for benchmarks
-    def __call__(self, input_ids:torch.LongTensor, # [R, prompt_len + n]
-                 scores:torch.FloatTensor, # [R, V] next-token scores
-                ) -> torch.FloatTensor:
+
+    def __call__(
+        self,
+        input_ids: torch.LongTensor,  # [R, prompt_len + n]
+        scores: torch.FloatTensor,  # [R, V] next-token scores
+    ) -> torch.FloatTensor:
         start = time.perf_counter()
         tr, n = self.trie, input_ids.shape[1] - self.prompt_len
-        state = tr.walk(input_ids[:, self.prompt_len:])                  # [R] (-1: left the trie)
+        state = tr.walk(input_ids[:, self.prompt_len :])  # [R] (-1: left the trie)
         d = min(n, tr.depth)
-        cols = tr.cols[d]                                                 # [C] token ids of this depth's alphabet
-        ok = tr.table[state, :-1] >= 0                                    # [R, C]
-        if self.check and bool(((state >= 0) & ~ok.any(1)).any()):       # one host sync per step
-            raise RuntimeError("constrained decoding: a beam inside the catalogue trie has no allowed token (broken trie)")
-        if self.ban is not None: _apply_ban(ok, tr.eos_col[d], self.ban, state, tr, self.rows_per_prompt)
+        cols = tr.cols[d]  # [C] token ids of this depth's alphabet
+        ok = tr.table[state, :-1] >= 0  # [R, C]
+        if self.check and bool(((state >= 0) & ~ok.any(1)).any()):  # one host sync per step
+            raise RuntimeError(
+                "constrained decoding: a beam inside the catalogue trie has no allowed token (broken trie)"
+            )
+        if self.ban is not None:
+            _apply_ban(ok, tr.eos_col[d], self.ban, state, tr, self.rows_per_prompt)
         eos = tr.eos_id
-        eos_keep = torch.where((state < 0) | ok[:, tr.eos_col[d]], scores[:, eos], float('-inf'))  # filler beams may only end
-        vals = scores.index_select(1, cols).masked_fill(~ok, float('-inf'))   # [R, C]
+        eos_keep = torch.where(
+            (state < 0) | ok[:, tr.eos_col[d]], scores[:, eos], float('-inf')
+        )  # filler beams may only end
+        vals = scores.index_select(1, cols).masked_fill(~ok, float('-inf'))  # [R, C]
         # in place: `scores` is fresh, warm memory (a new [R, V] tensor would cost page faults every step)
         out = scores.fill_(float('-inf')).scatter_(1, cols.expand(len(scores), -1), vals)
-        out[:, eos] = eos_keep                                            # EOS last: padding columns repeat it
-        self.steps += 1; self.seconds += time.perf_counter() - start
+        out[:, eos] = eos_keep  # EOS last: padding columns repeat it
+        self.steps += 1
+        self.seconds += time.perf_counter() - start
         return out
+
 
 class Ban(NamedTuple):
     "Per-prompt bans as tables the search gathers from (index -1 reads a last, never-banned column)."
-    items: torch.Tensor # [B, N+1] bool: the banned items
-    dead: torch.Tensor # [B, M+1] bool: trie nodes under which every item is banned
 
-def _ban_table(banned:torch.Tensor, trie:CatalogueTrie) -> Ban:
+    items: torch.Tensor  # [B, N+1] bool: the banned items
+    dead: torch.Tensor  # [B, M+1] bool: trie nodes under which every item is banned
+
+
+def _ban_table(banned: torch.Tensor, trie: CatalogueTrie) -> Ban:
     "The bans of `banned` [B, N]: its items, and the nodes whose whole subtree is banned (no beam should enter them)."
     if banned.dim() != 2 or banned.shape[1] != len(trie):
         raise ValueError(f"banned must be [prompts, {len(trie)} items], got {list(banned.shape)}")
     dev, M1 = trie.table.device, trie.table.shape[0]
     banned = banned.bool().to(dev)
     state = torch.zeros(len(trie), dtype=torch.long, device=dev)
-    under, hit = torch.zeros(M1, device=dev), torch.zeros(len(banned), M1, device=dev)   # items under each node: all, banned
-    for j in range(trie.depth):                                       # every item's path, one depth at a time
+    under, hit = (
+        torch.zeros(M1, device=dev),
+        torch.zeros(len(banned), M1, device=dev),
+    )  # items under each node: all, banned
+    for j in range(trie.depth):  # every item's path, one depth at a time
         state = trie.step(state, trie.seqs[:, j], j)
-        on = torch.where(j < trie.lengths, state, M1 - 1)                 # past an item's SID: the spare last column
+        on = torch.where(j < trie.lengths, state, M1 - 1)  # past an item's SID: the spare last column
         under.index_add_(0, on, torch.ones(len(on), device=dev))
         hit.index_add_(1, on, banned.float())
     dead = (hit >= under) & (under > 0)
     dead[:, -1] = False
     return Ban(torch.nn.functional.pad(banned, (0, 1)), dead)
 
-def _apply_ban(ok:torch.Tensor, # [R, C] allowed columns, changed in place
-               eos_col:int, ban:Ban, # from `_ban_table`
-               state:torch.Tensor, # [R] trie nodes
-               trie:CatalogueTrie, rows_per_prompt:int):
+
+def _apply_ban(
+    ok: torch.Tensor,  # [R, C] allowed columns, changed in place
+    eos_col: int,
+    ban: Ban,  # from `_ban_table`
+    state: torch.Tensor,  # [R] trie nodes
+    trie: CatalogueTrie,
+    rows_per_prompt: int,
+):
     "Forbid EOS where it would complete a banned item, and every token that leads into a wholly banned subtree."
     prompt = torch.arange(len(state), device=state.device) // rows_per_prompt
     ok &= ~ban.dead[prompt.unsqueeze(1), trie.table[state, :-1].long()]
     ok[:, eos_col] &= ~ban.items[prompt, trie.item_of[state]]
 
+
 # %% ../nbs/43_decoding.ipynb #33437707
-def generation_config(trie:CatalogueTrie, num_beams:int, num_return:int|None=None, length_penalty:float=0.0) -> GenerationConfig:
+def generation_config(
+    trie: CatalogueTrie, num_beams: int, num_return: int | None = None, length_penalty: float = 0.0
+) -> GenerationConfig:
     "Deterministic beam search over the trie: no sampling, no warpers, one SID (+ EOS) per beam."
-    return GenerationConfig(do_sample=False, num_beams=num_beams, num_return_sequences=num_return or num_beams,
-                            max_new_tokens=trie.depth + 1, min_new_tokens=0, length_penalty=length_penalty,
-                            early_stopping=False, temperature=None, top_k=None, top_p=None, repetition_penalty=None,
-                            no_repeat_ngram_size=None, eos_token_id=trie.eos_id, pad_token_id=trie.pad_id,
-                            output_scores=True, return_dict_in_generate=True, use_cache=True)  # output_scores: needed for sequences_scores
+    return GenerationConfig(
+        do_sample=False,
+        num_beams=num_beams,
+        num_return_sequences=num_return or num_beams,
+        max_new_tokens=trie.depth + 1,
+        min_new_tokens=0,
+        length_penalty=length_penalty,
+        early_stopping=False,
+        temperature=None,
+        top_k=None,
+        top_p=None,
+        repetition_penalty=None,
+        no_repeat_ngram_size=None,
+        eos_token_id=trie.eos_id,
+        pad_token_id=trie.pad_id,
+        output_scores=True,
+        return_dict_in_generate=True,
+        use_cache=True,
+    )  # output_scores: needed for sequences_scores
+
 
 class BeamResult(NamedTuple):
     "Top catalogue items per prompt, best first."
-    items:torch.Tensor # [B, num_beams] catalogue indices, -1 = no item (fewer items than beams)
-    scores:torch.Tensor # [B, num_beams] sum of log-probabilities (SID + EOS), -inf where no item
-    invalid:int # hypotheses with a real score that are not a catalogue SID (0 under the constraint)
+
+    items: torch.Tensor  # [B, num_beams] catalogue indices, -1 = no item (fewer items than beams)
+    scores: torch.Tensor  # [B, num_beams] sum of log-probabilities (SID + EOS), -inf where no item
+    invalid: int  # hypotheses with a real score that are not a catalogue SID (0 under the constraint)
+
 
 @torch.no_grad()
-def constrained_beam_search(model, # a causal LM
-                            input_ids:torch.Tensor, # [B, P] left-padded prompts
-                            attention_mask:torch.Tensor, # [B, P]
-                            trie:CatalogueTrie, # the catalogue
-                            num_beams:int=10, # beams = items returned per prompt
-                            length_penalty:float=0.0, # 'hf' engine only
-                            processor:LogitsProcessor|None|bool=None, # None: the trie constraint; False: unconstrained; 'hf': any processor
-                            engine:str='fast', # 'fast': `trie_beam_search` (prompt encoded once); 'hf': `model.generate`
-                            banned:torch.Tensor|None=None, # [B, N] bool: items a prompt may not return (e.g. its history)
-                           ) -> BeamResult:
+def constrained_beam_search(
+    model,  # a causal LM
+    input_ids: torch.Tensor,  # [B, P] left-padded prompts
+    attention_mask: torch.Tensor,  # [B, P]
+    trie: CatalogueTrie,  # the catalogue
+    num_beams: int = 10,  # beams = items returned per prompt
+    length_penalty: float = 0.0,  # 'hf' engine only
+    processor: LogitsProcessor
+    | None
+    | bool = None,  # None: the trie constraint; False: unconstrained; 'hf': any processor
+    engine: str = 'fast',  # 'fast': `trie_beam_search` (prompt encoded once); 'hf': `model.generate`
+    banned: torch.Tensor | None = None,  # [B, N] bool: items a prompt may not return (e.g. its history)
+) -> BeamResult:
     "Top-`num_beams` catalogue items per prompt by constrained beam search, best first; both engines give the same result."
-    if engine not in ('fast', 'hf'): raise ValueError(f"engine {engine!r}: use 'fast' or 'hf'")
+    if engine not in ('fast', 'hf'):
+        raise ValueError(f"engine {engine!r}: use 'fast' or 'hf'")
     if engine == 'fast':
-        if length_penalty != 0.0: raise ValueError("engine='fast' ranks by the plain sum of log-probabilities; use engine='hf' for a length_penalty")
-        if processor not in (None, False): raise ValueError("engine='fast' takes no custom logits processor; use engine='hf'")
-        return trie_beam_search(model, input_ids, attention_mask, trie, num_beams, banned=banned, constrained=processor is None)
+        if length_penalty != 0.0:
+            raise ValueError(
+                "engine='fast' ranks by the plain sum of log-probabilities; use engine='hf' for a length_penalty"
+            )
+        if processor not in (None, False):
+            raise ValueError("engine='fast' takes no custom logits processor; use engine='hf'")
+        return trie_beam_search(
+            model, input_ids, attention_mask, trie, num_beams, banned=banned, constrained=processor is None
+        )
     B, P = input_ids.shape
-    if processor is None: proc = TrieLogitsProcessor(trie, P, banned=banned, rows_per_prompt=num_beams)
-    elif banned is not None: raise ValueError("banned items need the trie constraint (processor=None)")
-    else: proc = processor
-    if isinstance(proc, TrieLogitsProcessor): proc.prompt_len = P
-    out = model.generate(input_ids=input_ids, attention_mask=attention_mask,
-                         logits_processor=LogitsProcessorList([proc] if proc is not False else []),
-                         generation_config=generation_config(trie, num_beams, length_penalty=length_penalty))
-    return _beam_result(trie, out.sequences[:, P:].reshape(B, num_beams, -1), out.sequences_scores.view(B, num_beams).float())
+    if processor is None:
+        proc = TrieLogitsProcessor(trie, P, banned=banned, rows_per_prompt=num_beams)
+    elif banned is not None:
+        raise ValueError("banned items need the trie constraint (processor=None)")
+    else:
+        proc = processor
+    if isinstance(proc, TrieLogitsProcessor):
+        proc.prompt_len = P
+    out = model.generate(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        logits_processor=LogitsProcessorList([proc] if proc is not False else []),
+        generation_config=generation_config(trie, num_beams, length_penalty=length_penalty),
+    )
+    return _beam_result(
+        trie, out.sequences[:, P:].reshape(B, num_beams, -1), out.sequences_scores.view(B, num_beams).float()
+    )
 
-def _beam_result(trie:CatalogueTrie, seqs:torch.Tensor, # [B, nb, n] the decoded tokens of each hypothesis
-                 scores:torch.Tensor, # [B, nb] their scores
-                ) -> BeamResult:
+
+def _beam_result(
+    trie: CatalogueTrie,
+    seqs: torch.Tensor,  # [B, nb, n] the decoded tokens of each hypothesis
+    scores: torch.Tensor,  # [B, nb] their scores
+) -> BeamResult:
     "Items looked up from the decoded tokens; `invalid` counts real-scored hypotheses that are no catalogue SID."
     B, nb = scores.shape
     items = trie.lookup(seqs.reshape(B * nb, -1)).view(B, nb).to(scores.device)
     invalid = int(((items < 0) & torch.isfinite(scores) & (scores > -1e8)).sum())
     return BeamResult(*finalize_beams(items, scores), invalid)
 
-def finalize_beams(items:torch.Tensor, scores:torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+
+def finalize_beams(items: torch.Tensor, scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     "Drop hypotheses that are no item or carry beam search's filler scores (≤ -1e8), and duplicates; keep order."
     bad = (items < 0) | ~torch.isfinite(scores) | (scores <= -1e8)
     items, scores = items.masked_fill(bad, -1), scores.masked_fill(bad, float('-inf'))
     order = scores.argsort(dim=1, descending=True, stable=True)
     items, scores = items.gather(1, order), scores.gather(1, order)
-    for b in range(items.shape[0]):                                       # duplicates: rare, only when beams > items
+    for b in range(items.shape[0]):  # duplicates: rare, only when beams > items
         seen = set()
         for j, it in enumerate(items[b].tolist()):
-            if it >= 0 and it in seen: items[b, j], scores[b, j] = -1, float('-inf')
+            if it >= 0 and it in seen:
+                items[b, j], scores[b, j] = -1, float('-inf')
             seen.add(it)
     order = scores.argsort(dim=1, descending=True, stable=True)
     return items.gather(1, order), scores.gather(1, order)
 
+
 # %% ../nbs/43_decoding.ipynb #fb52942c
 @torch.no_grad()
-def trie_beam_search(model, # a causal LM
-                     input_ids:torch.Tensor, # [B, P] left-padded prompts
-                     attention_mask:torch.Tensor, # [B, P]
-                     trie:CatalogueTrie, # the catalogue (moved to the model's device)
-                     num_beams:int=10, # beams = items returned per prompt
-                     banned:torch.Tensor|None=None, # [B, N] bool: items a prompt may not return
-                     constrained:bool=True, # False: any token may follow (to measure invalid outputs)
-                    ) -> BeamResult:
+def trie_beam_search(
+    model,  # a causal LM
+    input_ids: torch.Tensor,  # [B, P] left-padded prompts
+    attention_mask: torch.Tensor,  # [B, P]
+    trie: CatalogueTrie,  # the catalogue (moved to the model's device)
+    num_beams: int = 10,  # beams = items returned per prompt
+    banned: torch.Tensor | None = None,  # [B, N] bool: items a prompt may not return
+    constrained: bool = True,  # False: any token may follow (to measure invalid outputs)
+) -> BeamResult:
     "HF beam search (length_penalty 0) over the trie, with one prompt pass and the KV cache shared by the beams."
     B, P = input_ids.shape
     dev, nb, kw = input_ids.device, num_beams, _cache_kw(model)
-    if trie.table.device != dev: trie.to(dev)
+    if trie.table.device != dev:
+        trie.to(dev)
     D, ninf = trie.depth, float('-inf')
     ban = None if banned is None else _ban_table(banned, trie)
-    pos = (attention_mask.long().cumsum(1) - 1).clamp_min(0)             # left padding: positions count real tokens, as generate does
+    pos = (attention_mask.long().cumsum(1) - 1).clamp_min(
+        0
+    )  # left padding: positions count real tokens, as generate does
     o = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=pos, use_cache=True)
-    logp = o.logits[:, -1].float().log_softmax(-1).repeat_interleave(nb, 0)   # [B*nb, V]
-    cache = _out_cache(o); cache.batch_repeat_interleave(nb)
-    pos0 = attention_mask.long().sum(1).repeat_interleave(nb)             # [B*nb] next position of each beam
-    mask = attention_mask.repeat_interleave(nb, 0)                        # [B*nb, P]
-    state = torch.zeros(B * nb, dtype=torch.long, device=dev)             # trie node of each running beam (-1: none)
-    score = torch.full((B, nb), ninf, device=dev); score[:, 0] = 0        # start: one live beam per prompt
+    logp = o.logits[:, -1].float().log_softmax(-1).repeat_interleave(nb, 0)  # [B*nb, V]
+    cache = _out_cache(o)
+    cache.batch_repeat_interleave(nb)
+    pos0 = attention_mask.long().sum(1).repeat_interleave(nb)  # [B*nb] next position of each beam
+    mask = attention_mask.repeat_interleave(nb, 0)  # [B*nb, P]
+    state = torch.zeros(B * nb, dtype=torch.long, device=dev)  # trie node of each running beam (-1: none)
+    score = torch.full((B, nb), ninf, device=dev)
+    score[:, 0] = 0  # start: one live beam per prompt
     score = score.view(-1)
-    gen = torch.empty(B * nb, 0, dtype=torch.long, device=dev)           # tokens of each running beam
-    pool = torch.full((B, nb), ninf, device=dev)                         # finished hypotheses: scores...
-    pool_tok = torch.full((B, nb, D + 1), trie.pad_id, dtype=torch.long, device=dev)   # ... and tokens
-    open_ = torch.ones(B, dtype=torch.bool, device=dev)                  # may a prompt still gain a hypothesis?
+    gen = torch.empty(B * nb, 0, dtype=torch.long, device=dev)  # tokens of each running beam
+    pool = torch.full((B, nb), ninf, device=dev)  # finished hypotheses: scores...
+    pool_tok = torch.full((B, nb, D + 1), trie.pad_id, dtype=torch.long, device=dev)  # ... and tokens
+    open_ = torch.ones(B, dtype=torch.bool, device=dev)  # may a prompt still gain a hypothesis?
     rows = torch.arange(B, device=dev).unsqueeze(1)
     for d in range(D + 1):
         if constrained:
-            cols, ec = trie.cols[d], trie.eos_col[d]                      # [C] this depth's alphabet, EOS's column
-            ok = trie.table[state, :-1] >= 0                              # [B*nb, C]
-            if ban is not None: _apply_ban(ok, ec, ban, state, trie, nb)
+            cols, ec = trie.cols[d], trie.eos_col[d]  # [C] this depth's alphabet, EOS's column
+            ok = trie.table[state, :-1] >= 0  # [B*nb, C]
+            if ban is not None:
+                _apply_ban(ok, ec, ban, state, trie, nb)
             step = logp.index_select(1, cols).masked_fill_(~ok, ninf)
-        else: cols, ec, step = None, trie.eos_id, logp
+        else:
+            cols, ec, step = None, trie.eos_id, logp
         C = step.shape[1]
-        top, idx = (score.unsqueeze(1) + step).view(B, nb * C).topk(min(2 * nb, nb * C), dim=1)   # [B, K]
-        src, col = rows * nb + idx // C, idx % C                          # the beam each candidate extends, its column
+        top, idx = (score.unsqueeze(1) + step).view(B, nb * C).topk(min(2 * nb, nb * C), dim=1)  # [B, K]
+        src, col = rows * nb + idx // C, idx % C  # the beam each candidate extends, its column
         tok = cols[col] if constrained else col
-        ends = (col == ec) | (d == D)                                     # EOS, or the length limit
+        ends = (col == ec) | (d == D)  # EOS, or the length limit
         seq = torch.cat([gen[src.view(-1)], tok.view(-1, 1)], 1).view(B, -1, d + 1)
         # 2. ended candidates among the best nb enter the pool, which keeps the best nb
-        fin = top.masked_fill(~ends | ~open_.unsqueeze(1), ninf); fin[:, nb:] = ninf
+        fin = top.masked_fill(~ends | ~open_.unsqueeze(1), ninf)
+        fin[:, nb:] = ninf
         pool, j = torch.cat([pool, fin], 1).topk(nb, dim=1)
         seq = torch.nn.functional.pad(seq, (0, D - d), value=trie.pad_id)
         pool_tok = torch.cat([pool_tok, seq], 1).gather(1, j.unsqueeze(2).expand(-1, -1, D + 1))
-        if d == D: break
+        if d == D:
+            break
         # 3. the best nb candidates that did not end run on
-        run, j = top.masked_fill(ends, ninf).topk(nb, dim=1)              # [B, nb]
+        run, j = top.masked_fill(ends, ninf).topk(nb, dim=1)  # [B, nb]
         sel, score = src.gather(1, j).view(-1), run.view(-1)
         nxt = tok.gather(1, j).view(-1)
-        if constrained: state = trie.table[state[sel], col.gather(1, j).view(-1)].long().masked_fill_(~torch.isfinite(score), -1)
+        if constrained:
+            state = trie.table[state[sel], col.gather(1, j).view(-1)].long().masked_fill_(~torch.isfinite(score), -1)
         gen = torch.cat([gen[sel], nxt.unsqueeze(1)], 1)
         # 4. HF's stopping rule: a full pool whose worst beats every running beam is final
         open_ &= ~(torch.isfinite(pool).all(1) & (run[:, 0] <= pool[:, -1]))
-        if not bool((open_ & torch.isfinite(run[:, 0])).any()): break
+        if not bool((open_ & torch.isfinite(run[:, 0])).any()):
+            break
         cache.reorder_cache(sel)
         mask = torch.cat([mask[sel], torch.ones(B * nb, 1, dtype=mask.dtype, device=dev)], 1)
-        out = model(input_ids=nxt.unsqueeze(1), attention_mask=mask, position_ids=(pos0 + d).unsqueeze(1), use_cache=True, **{kw: cache})
+        out = model(
+            input_ids=nxt.unsqueeze(1),
+            attention_mask=mask,
+            position_ids=(pos0 + d).unsqueeze(1),
+            use_cache=True,
+            **{kw: cache},
+        )
         cache, logp = _out_cache(out), out.logits[:, -1].float().log_softmax(-1)
     return _beam_result(trie, pool_tok, pool)
+
 
 # %% ../nbs/43_decoding.ipynb #e7b55ef6
 def _cache_kw(model) -> str:
     "Name of the KV-cache argument of `model.forward` (`cache` in transformers ≥ 5.2x, else `past_key_values`)."
     return 'cache' if 'cache' in inspect.signature(model.forward).parameters else 'past_key_values'
 
+
 def _out_cache(out):
     "The KV cache of a model output (`cache` in transformers ≥ 5.2x, else `past_key_values`)."
     return out['cache'] if 'cache' in out else out.past_key_values
 
+
 @torch.no_grad()
-def score_catalogue(model, # a causal LM
-                    input_ids:torch.Tensor, # [B, P] left-padded prompts
-                    attention_mask:torch.Tensor, # [B, P]
-                    trie:CatalogueTrie, # the catalogue
-                    chunk:int=1024, # items per forward pass
-                   ) -> torch.Tensor: # [B, N] log p(SID + EOS | prompt)
+def score_catalogue(
+    model,  # a causal LM
+    input_ids: torch.Tensor,  # [B, P] left-padded prompts
+    attention_mask: torch.Tensor,  # [B, P]
+    trie: CatalogueTrie,  # the catalogue
+    chunk: int = 1024,  # items per forward pass
+) -> torch.Tensor:  # [B, N] log p(SID + EOS | prompt)
     "Exact log-probability of every catalogue item for each prompt (teacher forcing, prompt KV cache reused)."
     dev = input_ids.device
-    seqs, lens = trie.seqs.to(dev), trie.lengths.to(dev)                  # [N, L+1], [N]
+    seqs, lens = trie.seqs.to(dev), trie.lengths.to(dev)  # [N, L+1], [N]
     N, L1 = seqs.shape
     pos = torch.arange(L1, device=dev)
-    valid = pos.unsqueeze(0) <= lens.unsqueeze(1)                         # [N, L+1]: SID tokens and EOS
+    valid = pos.unsqueeze(0) <= lens.unsqueeze(1)  # [N, L+1]: SID tokens and EOS
     kw = _cache_kw(model)
     out = torch.empty(input_ids.shape[0], N, device=dev)
     for b in range(input_ids.shape[0]):
-        p = input_ids[b][attention_mask[b].bool()].unsqueeze(0)           # [1, P_b]
+        p = input_ids[b][attention_mask[b].bool()].unsqueeze(0)  # [1, P_b]
         o = model(input_ids=p, use_cache=True)
-        first = o.logits[0, -1].float().log_softmax(-1)                   # [V]
+        first = o.logits[0, -1].float().log_softmax(-1)  # [V]
         for s in range(0, N, chunk):
-            x = seqs[s:s + chunk]; n = len(x)
-            cache = copy.deepcopy(_out_cache(o)); cache.batch_repeat_interleave(n)
+            x = seqs[s : s + chunk]
+            n = len(x)
+            cache = copy.deepcopy(_out_cache(o))
+            cache.batch_repeat_interleave(n)
             Pb = p.shape[1]
-            lo = model(input_ids=x[:, :-1], attention_mask=torch.ones(n, Pb + L1 - 1, dtype=torch.long, device=dev),
-                       position_ids=(Pb + pos[:-1]).expand(n, -1), **{kw: cache}).logits.float().log_softmax(-1)  # [n, L, V]
+            lo = (
+                model(
+                    input_ids=x[:, :-1],
+                    attention_mask=torch.ones(n, Pb + L1 - 1, dtype=torch.long, device=dev),
+                    position_ids=(Pb + pos[:-1]).expand(n, -1),
+                    **{kw: cache},
+                )
+                .logits.float()
+                .log_softmax(-1)
+            )  # [n, L, V]
             lp = torch.cat([first[x[:, :1]], lp_gather(lo, x[:, 1:])], 1)  # [n, L+1]
-            out[b, s:s + n] = (lp * valid[s:s + n]).sum(1)
+            out[b, s : s + n] = (lp * valid[s : s + n]).sum(1)
     return out
 
-def lp_gather(logp:torch.Tensor, ids:torch.Tensor) -> torch.Tensor:
+
+def lp_gather(logp: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
     "`logp[n, t, ids[n, t]]`."
     return logp.gather(2, ids.unsqueeze(2)).squeeze(2)
 
+
 # %% ../nbs/43_decoding.ipynb #27bc2405
-def prefix_allowed_tokens_fn(trie:CatalogueTrie, prompt_len:int):
+def prefix_allowed_tokens_fn(trie: CatalogueTrie, prompt_len: int):
     "A `prefix_allowed_tokens_fn` for `generate` built from a dict of prefixes (the per-beam callback way)."
     allowed, eos = {}, trie.eos_id
     for s, n in zip(trie.seqs.tolist(), trie.lengths.tolist()):
-        for j in range(n): allowed.setdefault(tuple(s[:j]), set()).add(s[j])
+        for j in range(n):
+            allowed.setdefault(tuple(s[:j]), set()).add(s[j])
         allowed.setdefault(tuple(s[:n]), set()).add(eos)
     allowed = {k: sorted(v) for k, v in allowed.items()}
-    def fn(batch_id:int, ids:torch.Tensor) -> list[int]:
+
+    def fn(batch_id: int, ids: torch.Tensor) -> list[int]:
         return allowed.get(tuple(ids[prompt_len:].tolist()), [eos])
+
     return fn

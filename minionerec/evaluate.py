@@ -24,106 +24,182 @@ from .models import load_model
 from .sid_index import load_index
 
 # %% auto #0
-__all__ = ['EVAL_KS', 'HISTORY', 'CONFIG', 'recommend', 'evaluate_generative', 'summarize', 'add_exact_ranks', 'evaluate_sharded',
-           'EvalConfig', 'run_eval', 'main']
+__all__ = [
+    'EVAL_KS',
+    'HISTORY',
+    'CONFIG',
+    'recommend',
+    'evaluate_generative',
+    'summarize',
+    'add_exact_ranks',
+    'evaluate_sharded',
+    'EvalConfig',
+    'run_eval',
+    'main',
+]
 
 # %% ../nbs/42_evaluate.ipynb #6aafd9f1
 EVAL_KS = (1, 3, 5, 10, 20, 50)
 
+
 # %% ../nbs/42_evaluate.ipynb #fe16ad96
 @torch.no_grad()
-def recommend(model, # a causal LM with the SID tokens
-              builder:PromptBuilder, # the one prompt builder (with the model's tokenizer)
-              catalogue:Catalogue,
-              histories:Sequence[Sequence[str]], # per sample: item ids, oldest first
-              num_beams:int=50, batch_size:int=8, task:str='seq_sid', progress:bool=True,
-              excluded:Sequence[Sequence[str]]|None=None, # per sample: items never to recommend (e.g. all earlier items)
-             ) -> tuple[list[list[int]], list[list[float]], int]: # trie indices, scores, invalid outputs
+def recommend(
+    model,  # a causal LM with the SID tokens
+    builder: PromptBuilder,  # the one prompt builder (with the model's tokenizer)
+    catalogue: Catalogue,
+    histories: Sequence[Sequence[str]],  # per sample: item ids, oldest first
+    num_beams: int = 50,
+    batch_size: int = 8,
+    task: str = 'seq_sid',
+    progress: bool = True,
+    excluded: Sequence[Sequence[str]] | None = None,  # per sample: items never to recommend (e.g. all earlier items)
+) -> tuple[list[list[int]], list[list[float]], int]:  # trie indices, scores, invalid outputs
     "Top-`num_beams` catalogue SIDs per history by constrained beam search (excluded items are banned inside the search)."
     tok, dev = builder.tokenizer, next(model.parameters()).device
-    was = model.training; model.eval()
+    was = model.training
+    model.eval()
     preds, scores, invalid = [], [], 0
     for s in tqdm(range(0, len(histories), batch_size), desc='decode', disable=not progress, mininterval=2):
-        prompts = [builder.prompt(task, h) for h in histories[s:s + batch_size]]
+        prompts = [builder.prompt(task, h) for h in histories[s : s + batch_size]]
         enc = tok(prompts, return_tensors='pt', padding=True, add_special_tokens=False).to(dev)
-        ban = catalogue.banned(excluded[s:s + batch_size]).to(dev) if excluded is not None else None
-        r = constrained_beam_search(model, enc['input_ids'], enc['attention_mask'], catalogue.trie, num_beams, banned=ban)
-        preds += r.items.tolist(); scores += r.scores.tolist(); invalid += r.invalid
+        ban = catalogue.banned(excluded[s : s + batch_size]).to(dev) if excluded is not None else None
+        r = constrained_beam_search(
+            model, enc['input_ids'], enc['attention_mask'], catalogue.trie, num_beams, banned=ban
+        )
+        preds += r.items.tolist()
+        scores += r.scores.tolist()
+        invalid += r.invalid
     model.train(was)
     return preds, scores, invalid
 
-def evaluate_generative(model, builder:PromptBuilder, catalogue:Catalogue,
-                        samples, # DataFrame (or list of dicts) with sample_id, user_id, history, target
-                        num_beams:int=50, batch_size:int=8, ks:Sequence[int]=EVAL_KS, task:str='seq_sid',
-                        progress:bool=True, exact:bool=False, # also rank by exact scoring of the whole catalogue
-                        exclude_history:bool=False, # never recommend an earlier item of the user (`past`, else `history`) but the target
-                       ) -> tuple[dict, list[dict]]:
+
+def evaluate_generative(
+    model,
+    builder: PromptBuilder,
+    catalogue: Catalogue,
+    samples,  # DataFrame (or list of dicts) with sample_id, user_id, history, target
+    num_beams: int = 50,
+    batch_size: int = 8,
+    ks: Sequence[int] = EVAL_KS,
+    task: str = 'seq_sid',
+    progress: bool = True,
+    exact: bool = False,  # also rank by exact scoring of the whole catalogue
+    exclude_history: bool = False,  # never recommend an earlier item of the user (`past`, else `history`) but the target
+) -> tuple[dict, list[dict]]:
     "Metrics (item level, SID level when SIDs collide, invalid count) and per-sample predictions."
     rows = samples.to_dict('records') if hasattr(samples, 'to_dict') else list(samples)
     t0 = time.time()
     excl = [[i for i in r.get('past', r['history']) if i != r['target']] for r in rows] if exclude_history else None
-    preds, scores, invalid = recommend(model, builder, catalogue, [r['history'] for r in rows], num_beams, batch_size, task, progress, excl)
+    preds, scores, invalid = recommend(
+        model, builder, catalogue, [r['history'] for r in rows], num_beams, batch_size, task, progress, excl
+    )
     item_r, sid_r = catalogue.ranks(preds, [r['target'] for r in rows])
     rank = lambda x: None if not np.isfinite(x) else int(x)
-    out = [dict(sample_id=int(r.get('sample_id', i)), user_id=r.get('user_id'), target=r['target'],
-                rank=rank(item_r[i]), sid_rank=rank(sid_r[i]),
-                pred_sids=[catalogue.sids[j] for j in p if j >= 0], scores=[round(x, 4) for x, j in zip(sc, p) if j >= 0])
-           for i, (r, p, sc) in enumerate(zip(rows, preds, scores))]
-    if exact: add_exact_ranks(model, builder, catalogue, rows, out, task, batch_size, excluded=excl)
-    return summarize(out, num_beams, ks, invalid, catalogue.collisions > 0) | {'seconds': round(time.time() - t0, 2)}, out
+    out = [
+        dict(
+            sample_id=int(r.get('sample_id', i)),
+            user_id=r.get('user_id'),
+            target=r['target'],
+            rank=rank(item_r[i]),
+            sid_rank=rank(sid_r[i]),
+            pred_sids=[catalogue.sids[j] for j in p if j >= 0],
+            scores=[round(x, 4) for x, j in zip(sc, p) if j >= 0],
+        )
+        for i, (r, p, sc) in enumerate(zip(rows, preds, scores))
+    ]
+    if exact:
+        add_exact_ranks(model, builder, catalogue, rows, out, task, batch_size, excluded=excl)
+    return summarize(out, num_beams, ks, invalid, catalogue.collisions > 0) | {
+        'seconds': round(time.time() - t0, 2)
+    }, out
 
-def summarize(preds:list[dict], num_beams:int, ks:Sequence[int]=EVAL_KS, invalid:int=0, sid_level:bool=False) -> dict:
+
+def summarize(
+    preds: list[dict], num_beams: int, ks: Sequence[int] = EVAL_KS, invalid: int = 0, sid_level: bool = False
+) -> dict:
     "metrics.json entry from per-sample predictions (`rank`, `sid_rank`, optional `exact_rank`, `beam_recall`)."
     r = lambda key: np.array([np.inf if p[key] is None else p[key] for p in preds], dtype=float)
     ks = [k for k in ks if k <= num_beams]
     m = metrics_from_ranks(r('rank'), ks)
-    if sid_level: m |= {f'sid_{k}': v for k, v in metrics_from_ranks(r('sid_rank'), ks).items()}
+    if sid_level:
+        m |= {f'sid_{k}': v for k, v in metrics_from_ranks(r('sid_rank'), ks).items()}
     if preds and 'exact_rank' in preds[0]:
         m |= {f'exact_{k}': v for k, v in metrics_from_ranks(r('exact_rank'), ks).items()}
         m['beam_recall_of_exact_top10'] = float(np.mean([p['beam_recall'] for p in preds]))
     return m | dict(invalid=int(invalid), n=len(preds), beams=num_beams)
 
+
 @torch.no_grad()
-def add_exact_ranks(model, builder, catalogue, rows, preds, task='seq_sid', batch_size=8, top:int=50, excluded=None):
+def add_exact_ranks(model, builder, catalogue, rows, preds, task='seq_sid', batch_size=8, top: int = 50, excluded=None):
     "Add `exact_rank` (every SID scored exactly) and `beam_recall` (share of the exact top-10 that beam search found)."
     tok, dev = builder.tokenizer, next(model.parameters()).device
     sid_pos = {s: j for j, s in enumerate(catalogue.sids)}
     for s in range(0, len(rows), batch_size):
-        chunk = rows[s:s + batch_size]
-        enc = tok([builder.prompt(task, r['history']) for r in chunk], return_tensors='pt', padding=True, add_special_tokens=False).to(dev)
-        sc = score_catalogue(model, enc['input_ids'], enc['attention_mask'], catalogue.trie)   # [b, S]
-        if excluded is not None: sc.masked_fill_(catalogue.banned(excluded[s:s + batch_size]).to(sc.device), float('-inf'))
+        chunk = rows[s : s + batch_size]
+        enc = tok(
+            [builder.prompt(task, r['history']) for r in chunk],
+            return_tensors='pt',
+            padding=True,
+            add_special_tokens=False,
+        ).to(dev)
+        sc = score_catalogue(model, enc['input_ids'], enc['attention_mask'], catalogue.trie)  # [b, S]
+        if excluded is not None:
+            sc.masked_fill_(catalogue.banned(excluded[s : s + batch_size]).to(sc.device), float('-inf'))
         order = sc.argsort(dim=1, descending=True)[:, :top].tolist()
         ranks = catalogue.ranks(order, [r['target'] for r in chunk])[0]
-        for p, o, rk in zip(preds[s:s + batch_size], order, ranks):
+        for p, o, rk in zip(preds[s : s + batch_size], order, ranks):
             beam = {sid_pos[x] for x in p['pred_sids'][:10]}
             p['exact_rank'] = None if not np.isfinite(rk) else int(rk)
             p['beam_recall'] = len(set(o[:10]) & beam) / min(10, len(o))
 
-def evaluate_sharded(model, builder:PromptBuilder, catalogue:Catalogue,
-                     rows:list[dict], # samples (history, target, optional sample_id)
-                     num_beams:int=50, batch_size:int=8, ks:Sequence[int]=EVAL_KS, task:str='seq_sid',
-                     exact:bool=False, progress:bool=True,
-                     state=None, # accelerate state (default: `dist_state()`)
-                     exclude_history:bool=False, # ban each sample's earlier items (`past`, else `history`) but its target
-                    ) -> tuple[dict, list[dict]]:
+
+def evaluate_sharded(
+    model,
+    builder: PromptBuilder,
+    catalogue: Catalogue,
+    rows: list[dict],  # samples (history, target, optional sample_id)
+    num_beams: int = 50,
+    batch_size: int = 8,
+    ks: Sequence[int] = EVAL_KS,
+    task: str = 'seq_sid',
+    exact: bool = False,
+    progress: bool = True,
+    state=None,  # accelerate state (default: `dist_state()`)
+    exclude_history: bool = False,  # ban each sample's earlier items (`past`, else `history`) but its target
+) -> tuple[dict, list[dict]]:
     "`evaluate_generative` with the rows split across processes; predictions gathered in sample order, metrics on every process."
     st = state or dist_state()
     rows = [dict(r, sample_id=r.get('sample_id', i)) for i, r in enumerate(rows)]
     with st.split_between_processes(rows) as mine:
-        m, preds = evaluate_generative(model, builder, catalogue, mine, num_beams, batch_size, ks, task=task, exact=exact,
-                                       progress=progress and st.is_main_process, exclude_history=exclude_history)
+        m, preds = evaluate_generative(
+            model,
+            builder,
+            catalogue,
+            mine,
+            num_beams,
+            batch_size,
+            ks,
+            task=task,
+            exact=exact,
+            progress=progress and st.is_main_process,
+            exclude_history=exclude_history,
+        )
     invalid = m['invalid']
-    if st.num_processes > 1: preds, invalid = gather_object(preds), sum(gather_object([invalid]))
+    if st.num_processes > 1:
+        preds, invalid = gather_object(preds), sum(gather_object([invalid]))
     preds.sort(key=lambda p: p['sample_id'])
     return summarize(preds, num_beams, ks, invalid, catalogue.collisions > 0), preds
 
+
 # %% ../nbs/42_evaluate.ipynb #1ad8419b
-HISTORY = ('keep', 'exclude', 'both')   # evaluation protocols for items the user already had
+HISTORY = ('keep', 'exclude', 'both')  # evaluation protocols for items the user already had
+
 
 @dataclass
 class EvalConfig:
     "Evaluate a generative recommender with constrained beam search."
+
     model: str = field(metadata={'help': 'model folder (save_pretrained) or HF name'})
     data: str = field(metadata={'help': 'dataset folder (RecDataset.save) or registry name'})
     sid: str = field(metadata={'help': 'SID folder holding index.json'})
@@ -132,49 +208,83 @@ class EvalConfig:
     beams: int = field(default=50, metadata={'help': 'beams = SIDs returned per sample'})
     batch_size: int = field(default=8, metadata={'help': 'prompts per generate call'})
     task: str = field(default='seq_sid', metadata={'help': 'prompt task (see minionerec.prompts.TASKS)'})
-    limit: int|None = field(default=None, metadata={'help': 'evaluate the first N samples only'})
-    name: str|None = field(default=None, metadata={'help': "key in metrics.json (default: the model folder's name)"})
+    limit: int | None = field(default=None, metadata={'help': 'evaluate the first N samples only'})
+    name: str | None = field(default=None, metadata={'help': "key in metrics.json (default: the model folder's name)"})
     exact: bool = field(default=False, metadata={'help': "also rank by exact scoring and report beam search's recall"})
-    max_history: int|None = field(default=None, metadata={'help': "history items shown in a prompt (default: the model's prompt.json)"})
-    chat_template: bool|None = field(default=None, metadata={'help': "chat template on/off (default: the model's prompt.json)"})
-    history: Literal['keep', 'exclude', 'both'] = field(default='keep', metadata={'help': "keep | exclude | both: exclude = never recommend an item the user had before the target (banned in the search); both = one run, both protocols"})
+    max_history: int | None = field(
+        default=None, metadata={'help': "history items shown in a prompt (default: the model's prompt.json)"}
+    )
+    chat_template: bool | None = field(
+        default=None, metadata={'help': "chat template on/off (default: the model's prompt.json)"}
+    )
+    history: Literal['keep', 'exclude', 'both'] = field(
+        default='keep',
+        metadata={
+            'help': "keep | exclude | both: exclude = never recommend an item the user had before the target (banned in the search); both = one run, both protocols"
+        },
+    )
     device: str = field(default='auto', metadata={'help': 'auto | cpu | cuda (ignored under accelerate)'})
     progress: bool = field(default=True, metadata={'help': 'progress bars'})
 
-CONFIG = EvalConfig   # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
 
-def run_eval(c:EvalConfig) -> dict:
+CONFIG = EvalConfig  # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
+
+
+def run_eval(c: EvalConfig) -> dict:
     "Load model, data and SIDs, evaluate (split across processes under accelerate), write the outputs."
     state = dist_state(cpu=True if c.device == 'cpu' else None)
     ds = load_rec_dataset(c.data)
-    if c.split not in ds.splits: raise ValueError(f"{c.data}: no split {c.split!r} (has {list(ds.splits)})")
-    index = load_index(Path(c.sid)/'index.json', allow_collisions=True, allow_mixed_lengths=True)
+    if c.split not in ds.splits:
+        raise ValueError(f"{c.data}: no split {c.split!r} (has {list(ds.splits)})")
+    index = load_index(Path(c.sid) / 'index.json', allow_collisions=True, allow_mixed_lengths=True)
     model, tok = load_model(c.model)
     model.to(state.device).eval()
     cat = Catalogue(index, tok)
-    pb = PromptBuilder(index, ds.item_titles(), tokenizer=tok, **prompt_settings(c.model, c.max_history, c.chat_template))
-    rows = ds.splits[c.split].to_dict('records')[:c.limit]
-    if c.history not in HISTORY: raise ValueError(f"--history must be one of {', '.join(HISTORY)}, not {c.history!r}")
-    for r, past in zip(rows, ds.past_items(c.split)): r['past'] = past
+    pb = PromptBuilder(
+        index, ds.item_titles(), tokenizer=tok, **prompt_settings(c.model, c.max_history, c.chat_template)
+    )
+    rows = ds.splits[c.split].to_dict('records')[: c.limit]
+    if c.history not in HISTORY:
+        raise ValueError(f"--history must be one of {', '.join(HISTORY)}, not {c.history!r}")
+    for r, past in zip(rows, ds.past_items(c.split)):
+        r['past'] = past
     out = {}
     for excl in {'keep': (False,), 'exclude': (True,), 'both': (False, True)}[c.history]:
-        m, preds = evaluate_sharded(model, pb, cat, rows, c.beams, c.batch_size, EVAL_KS, c.task, c.exact, c.progress, state,
-                                    exclude_history=excl)
-        if not state.is_main_process: continue
+        m, preds = evaluate_sharded(
+            model,
+            pb,
+            cat,
+            rows,
+            c.beams,
+            c.batch_size,
+            EVAL_KS,
+            c.task,
+            c.exact,
+            c.progress,
+            state,
+            exclude_history=excl,
+        )
+        if not state.is_main_process:
+            continue
         m |= {'split': c.split, 'processes': state.num_processes, 'exclude_history': excl}
-        suffix = '_exclude_history' if excl else ''                     # as baselines names `sasrec_exclude_history`
+        suffix = '_exclude_history' if excl else ''  # as baselines names `sasrec_exclude_history`
         out[(c.name or Path(c.model).name) + suffix] = m
-        atomic_write_text(Path(c.out)/f'predictions{suffix}.jsonl', ''.join(json.dumps(p) + '\n' for p in preds))
-    if not state.is_main_process: return {}
+        atomic_write_text(Path(c.out) / f'predictions{suffix}.jsonl', ''.join(json.dumps(p) + '\n' for p in preds))
+    if not state.is_main_process:
+        return {}
     write_metrics(c.out, out)
     write_manifest(c.out, 'evaluate', config=asdict(c), launch=launch_info())
     print(metrics_table(out, cols=('HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid')))
     return out[next(iter(out))] if len(out) == 1 else out
 
-def main(argv:list[str]|None=None):
+
+def main(argv: list[str] | None = None):
     "Entry point of `python -m minionerec.evaluate`."
-    with stage_processes(): return run_eval(parse_config(EvalConfig, argv, prog='python -m minionerec.evaluate'))
+    with stage_processes():
+        return run_eval(parse_config(EvalConfig, argv, prog='python -m minionerec.evaluate'))
+
 
 # %% ../nbs/42_evaluate.ipynb #a197fde5
 #| eval: false
-if __name__ == '__main__' and '__file__' in globals(): main()   # a notebook kernel is `__main__` too, but has no `__file__`
+if __name__ == '__main__' and '__file__' in globals():
+    main()  # a notebook kernel is `__main__` too, but has no `__file__`

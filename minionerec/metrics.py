@@ -12,87 +12,127 @@ import torch
 from .core import atomic_write_json
 
 # %% auto #0
-__all__ = ['DEFAULT_KS', 'metrics_from_ranks', 'ranks_from_lists', 'metrics_from_lists', 'ranks_from_scores',
-           'metrics_from_scores', 'per_sample_ndcg', 'paired_difference', 'value_hit_rate', 'write_metrics',
-           'read_metrics', 'metrics_table']
+__all__ = [
+    'DEFAULT_KS',
+    'metrics_from_ranks',
+    'ranks_from_lists',
+    'metrics_from_lists',
+    'ranks_from_scores',
+    'metrics_from_scores',
+    'per_sample_ndcg',
+    'paired_difference',
+    'value_hit_rate',
+    'write_metrics',
+    'read_metrics',
+    'metrics_table',
+]
 
 # %% ../nbs/01_metrics.ipynb #d2aab622
 DEFAULT_KS = (1, 5, 10, 20)
 
+
 # %% ../nbs/01_metrics.ipynb #6c68b10b
-def metrics_from_ranks(ranks, # [B] 0-based rank of each target; `inf` (or any value ≥ max K) for a miss
-                       ks:Iterable[int]=DEFAULT_KS, # cut-offs
-                      ) -> dict[str, float]:
+def metrics_from_ranks(
+    ranks,  # [B] 0-based rank of each target; `inf` (or any value ≥ max K) for a miss
+    ks: Iterable[int] = DEFAULT_KS,  # cut-offs
+) -> dict[str, float]:
     "HR@K = mean(r < K) and NDCG@K = mean(1[r < K] / log2(r + 2)) for each K, keyed `HR@K` / `NDCG@K`."
-    r = np.asarray(torch.as_tensor(ranks).double().cpu() if isinstance(ranks, torch.Tensor) else ranks, dtype=np.float64)
-    if r.ndim != 1 or len(r) == 0: raise ValueError(f"ranks must be a non-empty 1-d array, got shape {r.shape}")
-    if np.isnan(r).any() or (r < 0).any(): raise ValueError("ranks must be ≥ 0 (use inf for a miss)")
+    r = np.asarray(
+        torch.as_tensor(ranks).double().cpu() if isinstance(ranks, torch.Tensor) else ranks, dtype=np.float64
+    )
+    if r.ndim != 1 or len(r) == 0:
+        raise ValueError(f"ranks must be a non-empty 1-d array, got shape {r.shape}")
+    if np.isnan(r).any() or (r < 0).any():
+        raise ValueError("ranks must be ≥ 0 (use inf for a miss)")
     out = {}
-    for k in ks: out[f'HR@{k}'] = float((r < k).mean())
+    for k in ks:
+        out[f'HR@{k}'] = float((r < k).mean())
     gain = np.where(np.isfinite(r), 1.0 / np.log2(np.where(np.isfinite(r), r, 0) + 2), 0.0)
-    for k in ks: out[f'NDCG@{k}'] = float(np.where(r < k, gain, 0.0).mean())
+    for k in ks:
+        out[f'NDCG@{k}'] = float(np.where(r < k, gain, 0.0).mean())
     return out
 
+
 # %% ../nbs/01_metrics.ipynb #7f737b68
-def ranks_from_lists(ranked:Sequence[Sequence], # per sample, the recommended items best first
-                     targets:Sequence, # per sample, the true next item
-                    ) -> np.ndarray: # [B] float ranks, inf for a miss
+def ranks_from_lists(
+    ranked: Sequence[Sequence],  # per sample, the recommended items best first
+    targets: Sequence,  # per sample, the true next item
+) -> np.ndarray:  # [B] float ranks, inf for a miss
     "0-based rank of each target in its list (first exact match), `inf` when absent."
-    if len(ranked) != len(targets): raise ValueError(f"{len(ranked)} ranked lists but {len(targets)} targets")
+    if len(ranked) != len(targets):
+        raise ValueError(f"{len(ranked)} ranked lists but {len(targets)} targets")
     out = np.full(len(targets), np.inf)
     for b, (lst, t) in enumerate(zip(ranked, targets)):
         for i, x in enumerate(lst):
-            if x == t: out[b] = i; break
+            if x == t:
+                out[b] = i
+                break
     return out
 
-def metrics_from_lists(ranked, targets, ks:Iterable[int]=DEFAULT_KS) -> dict[str, float]:
+
+def metrics_from_lists(ranked, targets, ks: Iterable[int] = DEFAULT_KS) -> dict[str, float]:
     "HR@K / NDCG@K of ranked lists against targets."
     return metrics_from_ranks(ranks_from_lists(ranked, targets), ks)
 
+
 # %% ../nbs/01_metrics.ipynb #102f8e41
-def ranks_from_scores(scores, # [B, V] scores over items, column 0 = padding
-                      targets, # [B] target item ids in 1..V-1
-                      history=None, # [B, T] item ids (0 = padding), or a list of id lists; needed for `exclude_history`
-                      exclude_history:bool=False, # drop history items (other than the target) from the candidates
-                      exclude_padding:bool=True, # drop column 0 from the candidates
-                     ) -> np.ndarray: # [B] float ranks (0-based)
+def ranks_from_scores(
+    scores,  # [B, V] scores over items, column 0 = padding
+    targets,  # [B] target item ids in 1..V-1
+    history=None,  # [B, T] item ids (0 = padding), or a list of id lists; needed for `exclude_history`
+    exclude_history: bool = False,  # drop history items (other than the target) from the candidates
+    exclude_padding: bool = True,  # drop column 0 from the candidates
+) -> np.ndarray:  # [B] float ranks (0-based)
     "0-based rank of each target among the candidates: #(score > target's) + #(ties other than the target)."
     s = torch.as_tensor(scores).float()
-    if s.ndim != 2: raise ValueError(f"scores must be [B, V], got shape {tuple(s.shape)}")
+    if s.ndim != 2:
+        raise ValueError(f"scores must be [B, V], got shape {tuple(s.shape)}")
     B, V = s.shape
     t = torch.as_tensor(targets, dtype=torch.long, device=s.device).reshape(-1)
-    if len(t) != B: raise ValueError(f"{B} score rows but {len(t)} targets")
-    if ((t < int(exclude_padding)) | (t >= V)).any(): raise ValueError(f"targets must lie in {int(exclude_padding)}..{V-1}")
+    if len(t) != B:
+        raise ValueError(f"{B} score rows but {len(t)} targets")
+    if ((t < int(exclude_padding)) | (t >= V)).any():
+        raise ValueError(f"targets must lie in {int(exclude_padding)}..{V - 1}")
     valid = torch.ones(B, V, dtype=torch.bool, device=s.device)
-    if exclude_padding: valid[:, 0] = False
+    if exclude_padding:
+        valid[:, 0] = False
     if exclude_history:
-        if history is None: raise ValueError("exclude_history=True needs `history`")
+        if history is None:
+            raise ValueError("exclude_history=True needs `history`")
         if not isinstance(history, torch.Tensor):
             T = max((len(h) for h in history), default=0)
-            history = torch.tensor([list(h) + [0]*(T - len(h)) for h in history], dtype=torch.long).reshape(B, T)
+            history = torch.tensor([list(h) + [0] * (T - len(h)) for h in history], dtype=torch.long).reshape(B, T)
         valid.scatter_(1, history.to(s.device).long(), False)
-        if not exclude_padding: valid[:, 0] = True
+        if not exclude_padding:
+            valid[:, 0] = True
     rows = torch.arange(B, device=s.device)
     valid[rows, t] = True  # the target is always a candidate
     ts = s[rows, t].unsqueeze(1)
     ahead = ((s >= ts) & valid).sum(1) - 1  # minus the target itself
     return ahead.cpu().double().numpy()
 
-def metrics_from_scores(scores, targets, ks:Iterable[int]=DEFAULT_KS, history=None, exclude_history:bool=False) -> dict[str, float]:
+
+def metrics_from_scores(
+    scores, targets, ks: Iterable[int] = DEFAULT_KS, history=None, exclude_history: bool = False
+) -> dict[str, float]:
     "HR@K / NDCG@K under full ranking of a `[B, V]` score matrix (padding excluded)."
     return metrics_from_ranks(ranks_from_scores(scores, targets, history, exclude_history), ks)
 
+
 # %% ../nbs/01_metrics.ipynb #b7e44e43
-def per_sample_ndcg(ranks, # per sample, the 0-based rank of the target (None or inf = miss)
-                    k:int=10, # the cut-off
-                   ) -> np.ndarray: # [B] the NDCG@k gain of each sample
+def per_sample_ndcg(
+    ranks,  # per sample, the 0-based rank of the target (None or inf = miss)
+    k: int = 10,  # the cut-off
+) -> np.ndarray:  # [B] the NDCG@k gain of each sample
     "1 / log2(r + 2) for a target at rank r < k, else 0 — the per-sample terms of NDCG@k."
     r = np.array([np.inf if x is None else x for x in ranks], dtype=np.float64)
     return np.where(r < k, 1 / np.log2(np.where(r < k, r, 0) + 2), 0.0)
 
-def paired_difference(a, # [n] per-sample values of model a
-                      b, # [n] per-sample values of model b, the same samples in the same order
-                     ) -> dict[str, float]: # {'diff': mean(a − b), 'se': its standard error}
+
+def paired_difference(
+    a,  # [n] per-sample values of model a
+    b,  # [n] per-sample values of model b, the same samples in the same order
+) -> dict[str, float]:  # {'diff': mean(a − b), 'se': its standard error}
     "Mean of a − b over paired samples and its standard error (rounded to 5 decimals)."
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
@@ -100,35 +140,44 @@ def paired_difference(a, # [n] per-sample values of model a
     d = a - b
     return {'diff': round(float(d.mean()), 5), 'se': round(float(d.std(ddof=1) / np.sqrt(len(d))), 5)}
 
-def value_hit_rate(preds:list[dict], # per-sample predictions with `target` and 0-based `rank` (None = miss)
-                   values:dict[str, float], # item id -> raw value
-                   k:int=10,
-                  ) -> float:
+
+def value_hit_rate(
+    preds: list[dict],  # per-sample predictions with `target` and 0-based `rank` (None = miss)
+    values: dict[str, float],  # item id -> raw value
+    k: int = 10,
+) -> float:
     "Value-weighted HR@k: the share of the targets' total value that lands in the top k."
     v = np.array([values.get(str(p['target']), 0.0) for p in preds], dtype=float)
     hit = np.array([p['rank'] is not None and p['rank'] < k for p in preds], dtype=float)
     return float((v * hit).sum() / v.sum()) if v.sum() > 0 else 0.0
 
+
 # %% ../nbs/01_metrics.ipynb #f8af52b2
-def write_metrics(out_dir:str|os.PathLike, # run folder; the file is `out_dir/metrics.json`
-                  results:dict[str, dict], # {model name: {metric: value}}
-                  merge:bool=True, # keep other models already in the file
-                 ) -> Path:
+def write_metrics(
+    out_dir: str | os.PathLike,  # run folder; the file is `out_dir/metrics.json`
+    results: dict[str, dict],  # {model name: {metric: value}}
+    merge: bool = True,  # keep other models already in the file
+) -> Path:
     "Write (merge) `results` into `out_dir/metrics.json` atomically."
-    path = Path(out_dir)/'metrics.json'; path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(out_dir) / 'metrics.json'
+    path.parent.mkdir(parents=True, exist_ok=True)
     for name, m in results.items():
-        if not isinstance(m, dict): raise TypeError(f"metrics for {name!r} must be a dict, got {type(m).__name__}")
+        if not isinstance(m, dict):
+            raise TypeError(f"metrics for {name!r} must be a dict, got {type(m).__name__}")
     old = json.loads(path.read_text()) if merge and path.exists() else {}
     old.update(results)
     return atomic_write_json(path, old)
 
-def read_metrics(out_dir:str|os.PathLike) -> dict[str, dict]:
-    "Read `out_dir/metrics.json`."
-    return json.loads((Path(out_dir)/'metrics.json').read_text())
 
-def metrics_table(results:dict[str, dict], # {model name: {metric: value}}
-                  cols:Sequence[str]=('HR@5', 'HR@10', 'NDCG@5', 'NDCG@10'), # columns to show
-                 ) -> str:
+def read_metrics(out_dir: str | os.PathLike) -> dict[str, dict]:
+    "Read `out_dir/metrics.json`."
+    return json.loads((Path(out_dir) / 'metrics.json').read_text())
+
+
+def metrics_table(
+    results: dict[str, dict],  # {model name: {metric: value}}
+    cols: Sequence[str] = ('HR@5', 'HR@10', 'NDCG@5', 'NDCG@10'),  # columns to show
+) -> str:
     "A plain-text table, one row per model (missing values shown as `-`)."
     w = max([len('model')] + [len(n) for n in results])
     fmt = lambda v: f'{v:>9.4f}' if isinstance(v, float) else f'{v!s:>9}'

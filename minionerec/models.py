@@ -13,69 +13,126 @@ from tokenizers import Tokenizer, decoders, models as bpe_models, pre_tokenizers
 from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM, TrainerCallback
 
 # %% auto #0
-__all__ = ['PAD', 'BOS', 'EOS', 'train_tokenizer', 'add_sid_tokens', 'tiny_config', 'build_tiny', 'load_tokenizer', 'load_model',
-           'add_dropout', 'TimeLimit']
+__all__ = [
+    'PAD',
+    'BOS',
+    'EOS',
+    'train_tokenizer',
+    'add_sid_tokens',
+    'tiny_config',
+    'build_tiny',
+    'load_tokenizer',
+    'load_model',
+    'add_dropout',
+    'TimeLimit',
+]
 
 # %% ../nbs/21_models.ipynb #2ae3d1b5
 PAD, BOS, EOS = '<|endoftext|>', '<|im_start|>', '<|im_end|>'
 
-def train_tokenizer(texts:Iterable[str], # training text (item titles, prompt templates, ...)
-                    vocab_size:int=4000, # BPE vocabulary size before SID tokens
-                    sid_tokens:Sequence[str]=(), # added afterwards as single tokens
-                   ):
+
+def train_tokenizer(
+    texts: Iterable[str],  # training text (item titles, prompt templates, ...)
+    vocab_size: int = 4000,  # BPE vocabulary size before SID tokens
+    sid_tokens: Sequence[str] = (),  # added afterwards as single tokens
+):
     "A byte-level BPE `PreTrainedTokenizerFast` trained on `texts`, Qwen-style special tokens, left padding."
     tok = Tokenizer(bpe_models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    tr = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[PAD, BOS, EOS], show_progress=False,
-                             initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tr = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[PAD, BOS, EOS],
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tok.train_from_iterator(texts, tr)
-    ft = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=PAD, eos_token=EOS, bos_token=None, padding_side='left')
+    ft = PreTrainedTokenizerFast(
+        tokenizer_object=tok, pad_token=PAD, eos_token=EOS, bos_token=None, padding_side='left'
+    )
     add_sid_tokens(ft, sid_tokens)
     return ft
 
-def add_sid_tokens(tokenizer, # a HF tokenizer
-                   sid_tokens:Sequence[str], # e.g. `minionerec.sid.sid_tokens(...)`
-                  ) -> int:
+
+def add_sid_tokens(
+    tokenizer,  # a HF tokenizer
+    sid_tokens: Sequence[str],  # e.g. `minionerec.sid.sid_tokens(...)`
+) -> int:
     "Add SID tokens as single tokens (no-op for those present); returns how many were new. Checks each is one id."
     new = [t for t in sid_tokens if t not in tokenizer.get_vocab()]
     n = tokenizer.add_tokens(new, special_tokens=False) if new else 0
-    bad = [t for t in sid_tokens if tokenizer(t, add_special_tokens=False)['input_ids'] != [tokenizer.convert_tokens_to_ids(t)]]
-    if bad: raise ValueError(f"SID tokens that do not encode to exactly one id: {bad[:5]}")
+    bad = [
+        t
+        for t in sid_tokens
+        if tokenizer(t, add_special_tokens=False)['input_ids'] != [tokenizer.convert_tokens_to_ids(t)]
+    ]
+    if bad:
+        raise ValueError(f"SID tokens that do not encode to exactly one id: {bad[:5]}")
     return n
 
-# %% ../nbs/21_models.ipynb #689800e9
-def tiny_config(tokenizer, hidden:int=128, layers:int=2, heads:int=4, kv_heads:int=2, max_positions:int=1024, tie:bool=True):
-    "A small `Qwen2Config` sized to `tokenizer`."
-    return Qwen2Config(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=4 * hidden, num_hidden_layers=layers,
-                       num_attention_heads=heads, num_key_value_heads=kv_heads, max_position_embeddings=max_positions,
-                       tie_word_embeddings=tie, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
-                       bos_token_id=None)
 
-def build_tiny(texts:Iterable[str], # text to train the tokenizer on
-               sid_tokens:Sequence[str], # every SID token of the catalogue
-               out:str|os.PathLike|None=None, # save model + tokenizer here (`save_pretrained`)
-               vocab_size:int=4000, hidden:int=128, layers:int=2, heads:int=4, kv_heads:int=2, seed:int=0,
-              ):
+# %% ../nbs/21_models.ipynb #689800e9
+def tiny_config(
+    tokenizer,
+    hidden: int = 128,
+    layers: int = 2,
+    heads: int = 4,
+    kv_heads: int = 2,
+    max_positions: int = 1024,
+    tie: bool = True,
+):
+    "A small `Qwen2Config` sized to `tokenizer`."
+    return Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=4 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
+        max_position_embeddings=max_positions,
+        tie_word_embeddings=tie,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
+    )
+
+
+def build_tiny(
+    texts: Iterable[str],  # text to train the tokenizer on
+    sid_tokens: Sequence[str],  # every SID token of the catalogue
+    out: str | os.PathLike | None = None,  # save model + tokenizer here (`save_pretrained`)
+    vocab_size: int = 4000,
+    hidden: int = 128,
+    layers: int = 2,
+    heads: int = 4,
+    kv_heads: int = 2,
+    seed: int = 0,
+):
     "Train a tokenizer, build a random tiny Qwen2 model; save both to `out` when given. Returns (model, tokenizer)."
     tok = train_tokenizer(texts, vocab_size, sid_tokens)
     torch.manual_seed(seed)
     model = Qwen2ForCausalLM(tiny_config(tok, hidden, layers, heads, kv_heads))
-    if out is not None: model.save_pretrained(out); tok.save_pretrained(out)
+    if out is not None:
+        model.save_pretrained(out)
+        tok.save_pretrained(out)
     return model, tok
 
+
 # %% ../nbs/21_models.ipynb #b6cb976e
-def load_tokenizer(name_or_path:str|os.PathLike):
+def load_tokenizer(name_or_path: str | os.PathLike):
     "`PreTrainedTokenizerFast.from_pretrained` (keeps the saved pre-tokenizer), left padding, a pad token."
     tok = PreTrainedTokenizerFast.from_pretrained(str(name_or_path), padding_side='left')
-    if tok.pad_token is None: tok.pad_token = tok.eos_token
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
     return tok
 
-def load_model(name_or_path:str|os.PathLike, # HF hub name or local folder: a base model, or an SFT / RL output
-              sid_tokens:Sequence[str]=(), # SID tokens to add (single tokens)
-              dtype:torch.dtype|None=None, # e.g. torch.bfloat16 on GPUs
-              init:str='mean', # new embedding rows: 'mean' of existing rows, or 'random' (the model's init)
-             ):
+
+def load_model(
+    name_or_path: str | os.PathLike,  # HF hub name or local folder: a base model, or an SFT / RL output
+    sid_tokens: Sequence[str] = (),  # SID tokens to add (single tokens)
+    dtype: torch.dtype | None = None,  # e.g. torch.bfloat16 on GPUs
+    init: str = 'mean',  # new embedding rows: 'mean' of existing rows, or 'random' (the model's init)
+):
     "Load a causal LM + tokenizer with `from_pretrained`, add SID tokens, resize and initialise new rows."
     tok = load_tokenizer(name_or_path)
     model = AutoModelForCausalLM.from_pretrained(str(name_or_path), dtype=dtype)
@@ -85,33 +142,49 @@ def load_model(name_or_path:str|os.PathLike, # HF hub name or local folder: a ba
         model.resize_token_embeddings(len(tok), mean_resizing=False)
         if init == 'mean':
             with torch.no_grad():
-                for emb in {id(e): e for e in (model.get_input_embeddings(), model.get_output_embeddings()) if e is not None}.values():
+                for emb in {
+                    id(e): e for e in (model.get_input_embeddings(), model.get_output_embeddings()) if e is not None
+                }.values():
                     emb.weight[old:] = emb.weight[:old].mean(0, keepdim=True)
     model.config.pad_token_id, model.config.eos_token_id = tok.pad_token_id, tok.eos_token_id
     return model, tok
 
+
 # %% ../nbs/21_models.ipynb #377ba103
-def add_dropout(model, # a decoder-only HF causal LM with `model.model.layers[i].self_attn / .mlp` (Llama, Qwen, Mistral…)
-                p:float, # dropout probability (0: nothing is added)
-               ) -> list:
+def add_dropout(
+    model,  # a decoder-only HF causal LM with `model.model.layers[i].self_attn / .mlp` (Llama, Qwen, Mistral…)
+    p: float,  # dropout probability (0: nothing is added)
+) -> list:
     "Embedding, residual-branch and attention dropout (training mode only) by forward hooks; returns the hook handles."
-    if p <= 0: return []
+    if p <= 0:
+        return []
     layers = getattr(getattr(model, 'model', None), 'layers', None)
     if layers is None or not all(hasattr(l, 'self_attn') and hasattr(l, 'mlp') for l in layers):
         raise ValueError(f"add_dropout: {type(model).__name__} has no model.layers[i].self_attn / .mlp")
+
     def drop(mod, inp, out):
-        if isinstance(out, tuple): return (F.dropout(out[0], p, mod.training),) + tuple(out[1:])
+        if isinstance(out, tuple):
+            return (F.dropout(out[0], p, mod.training),) + tuple(out[1:])
         return F.dropout(out, p, mod.training)
+
     hooks = [model.get_input_embeddings().register_forward_hook(drop)]
     for l in layers:
         hooks += [l.self_attn.register_forward_hook(drop), l.mlp.register_forward_hook(drop)]
-        if hasattr(l.self_attn, 'attention_dropout'): l.self_attn.attention_dropout = p
+        if hasattr(l.self_attn, 'attention_dropout'):
+            l.self_attn.attention_dropout = p
     return hooks
+
 
 # %% ../nbs/21_models.ipynb #40c0ebdc
 class TimeLimit(TrainerCallback):
     "Stop a `Trainer` at the end of the first optimizer step after `minutes` of training."
-    def __init__(self, minutes:float): self.limit, self.t0 = minutes * 60, None
-    def on_train_begin(self, args, state, control, **kw): self.t0 = time.time()
+
+    def __init__(self, minutes: float):
+        self.limit, self.t0 = minutes * 60, None
+
+    def on_train_begin(self, args, state, control, **kw):
+        self.t0 = time.time()
+
     def on_step_end(self, args, state, control, **kw):
-        if self.t0 is not None and time.time() - self.t0 > self.limit: control.should_training_stop = True
+        if self.t0 is not None and time.time() - self.t0 > self.limit:
+            control.should_training_stop = True

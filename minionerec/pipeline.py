@@ -17,20 +17,39 @@ from .sid_index import index_codes, load_index
 from .metrics import metrics_table, read_metrics, write_metrics
 
 # %% auto #0
-__all__ = ['STAGES', 'CONFIG', 'Stage', 'to_argv', 'stage_hashes', 'read_stage', 'stage_command', 'run_stage', 'collect',
-           'plot_code_usage', 'load_config', 'stage_deps', 'run_graph', 'PipelineConfig', 'run_pipeline', 'main']
+__all__ = [
+    'STAGES',
+    'CONFIG',
+    'Stage',
+    'to_argv',
+    'stage_hashes',
+    'read_stage',
+    'stage_command',
+    'run_stage',
+    'collect',
+    'plot_code_usage',
+    'load_config',
+    'stage_deps',
+    'run_graph',
+    'PipelineConfig',
+    'run_pipeline',
+    'main',
+]
+
 
 # %% ../nbs/50_pipeline.ipynb #312cc579
 @dataclass
 class Stage:
     "One step of the pipeline: a module run as `python -m`, its inputs, and where it writes."
-    name: str # also the config section and the output sub-folder
-    module: str # `python -m <module>`
-    inputs: dict = field(default_factory=dict) # flag -> upstream stage whose folder it gets
-    resume: bool = False # accepts `--resume`
-    out_flag: str = 'out' # the flag naming the output folder
-    extra: tuple = () # fixed extra arguments
-    optional: bool = False # runs only when the config has a section for it
+
+    name: str  # also the config section and the output sub-folder
+    module: str  # `python -m <module>`
+    inputs: dict = field(default_factory=dict)  # flag -> upstream stage whose folder it gets
+    resume: bool = False  # accepts `--resume`
+    out_flag: str = 'out'  # the flag naming the output folder
+    extra: tuple = ()  # fixed extra arguments
+    optional: bool = False  # runs only when the config has a section for it
+
 
 STAGES = [
     Stage('data', 'minionerec.data'),
@@ -41,216 +60,365 @@ STAGES = [
     Stage('control', 'minionerec.sft', {'base': 'sft', 'data': 'data', 'sid': 'sid'}, resume=True, optional=True),
     Stage('eval_sft', 'minionerec.evaluate', {'model': 'sft', 'data': 'data', 'sid': 'sid'}, extra=('--name', 'sft')),
     Stage('eval_rl', 'minionerec.evaluate', {'model': 'rl', 'data': 'data', 'sid': 'sid'}, extra=('--name', 'rl')),
-    Stage('eval_control', 'minionerec.evaluate', {'model': 'control', 'data': 'data', 'sid': 'sid'}, extra=('--name', 'control'),
-          optional=True),
+    Stage(
+        'eval_control',
+        'minionerec.evaluate',
+        {'model': 'control', 'data': 'data', 'sid': 'sid'},
+        extra=('--name', 'control'),
+        optional=True,
+    ),
 ]
 # `control` is RL's matched control: the SFT model trained on with SFT for RL's wall-clock minutes (configs/scientific.yaml).
 
+
 # %% ../nbs/50_pipeline.ipynb #5926a3e2
-def to_argv(section:dict|None, # a stage's config section
-            run_dir:Path|None=None, # resolves `@stage/path` values to files of this run
-           ) -> list[str]:
+def to_argv(
+    section: dict | None,  # a stage's config section
+    run_dir: Path | None = None,  # resolves `@stage/path` values to files of this run
+) -> list[str]:
     "Config section → options: `a_b: 1` → `--a-b 1`, `x: true/false` → `--x/--no-x`, lists → several values, `@sid/x` → `RUN/sid/x`."
     out = []
     for k, v in (section or {}).items():
         flag = '--' + str(k).replace('_', '-')
-        if v is None: continue
+        if v is None:
+            continue
         if isinstance(v, str) and v.startswith('@'):
-            if run_dir is None: raise ValueError(f"{k}: {v!r} refers to a stage folder, but no run folder was given")
-            v = str(Path(run_dir)/v[1:])
-        if isinstance(v, bool): out.append(flag if v else '--no-' + flag[2:])
-        elif isinstance(v, (list, tuple)): out += [flag, *map(str, v)]
-        else: out += [flag, str(v)]
+            if run_dir is None:
+                raise ValueError(f"{k}: {v!r} refers to a stage folder, but no run folder was given")
+            v = str(Path(run_dir) / v[1:])
+        if isinstance(v, bool):
+            out.append(flag if v else '--no-' + flag[2:])
+        elif isinstance(v, (list, tuple)):
+            out += [flag, *map(str, v)]
+        else:
+            out += [flag, str(v)]
     return out
 
-# %% ../nbs/50_pipeline.ipynb #7eccf9a2
-def _hash(obj) -> str: return hashlib.sha1(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
-def stage_hashes(cfg:dict, stages:list[Stage]=STAGES) -> dict[str, str]:
+# %% ../nbs/50_pipeline.ipynb #7eccf9a2
+def _hash(obj) -> str:
+    return hashlib.sha1(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def stage_hashes(cfg: dict, stages: list[Stage] = STAGES) -> dict[str, str]:
     "Each stage's hash: its config section, its launcher and module, and the hashes of its inputs."
     h = {}
     for s in stages:
-        refs = {v[1:].split('/')[0] for v in (cfg.get(s.name) or {}).values() if isinstance(v, str) and v.startswith('@')}
+        refs = {
+            v[1:].split('/')[0] for v in (cfg.get(s.name) or {}).values() if isinstance(v, str) and v.startswith('@')
+        }
         late = [r for r in refs if r not in h]
-        if late: raise ValueError(f"config section {s.name!r} refers to {late}, which do not run before it ({[x.name for x in stages]})")
-        h[s.name] = _hash({'section': cfg.get(s.name), 'module': s.module, 'extra': s.extra, 'refs': {r: h[r] for r in sorted(refs)},
-                           'launch': (cfg.get('launch') or {}).get(s.name), 'inputs': {k: h.get(v) for k, v in s.inputs.items()}})
+        if late:
+            raise ValueError(
+                f"config section {s.name!r} refers to {late}, which do not run before it ({[x.name for x in stages]})"
+            )
+        h[s.name] = _hash(
+            {
+                'section': cfg.get(s.name),
+                'module': s.module,
+                'extra': s.extra,
+                'refs': {r: h[r] for r in sorted(refs)},
+                'launch': (cfg.get('launch') or {}).get(s.name),
+                'inputs': {k: h.get(v) for k, v in s.inputs.items()},
+            }
+        )
     return h
 
-def read_stage(folder:Path) -> dict|None:
+
+def read_stage(folder: Path) -> dict | None:
     "The pipeline's `stage.json` in `folder`, or None."
-    p = Path(folder)/'stage.json'
+    p = Path(folder) / 'stage.json'
     return json.loads(p.read_text()) if p.exists() else None
 
+
 # %% ../nbs/50_pipeline.ipynb #814117ca
-def stage_command(s:Stage, cfg:dict, run_dir:Path, hashes:dict, force:bool=False) -> tuple[list[str]|None, bool]:
+def stage_command(
+    s: Stage, cfg: dict, run_dir: Path, hashes: dict, force: bool = False
+) -> tuple[list[str] | None, bool]:
     "The stage's command line and whether it resumes; `(None, False)` when it is finished with the same hash."
-    out = run_dir/s.name
+    out = run_dir / s.name
     man = read_stage(out)
-    if man and man.get('status') == 'done' and man.get('hash') == hashes[s.name] and not force: return None, False
-    resume = bool(man and man.get('status') == 'running' and man.get('hash') == hashes[s.name] and s.resume and not force)
+    if man and man.get('status') == 'done' and man.get('hash') == hashes[s.name] and not force:
+        return None, False
+    resume = bool(
+        man and man.get('status') == 'running' and man.get('hash') == hashes[s.name] and s.resume and not force
+    )
     launch = shlex.split((cfg.get('launch') or {}).get(s.name) or f'{shlex.quote(sys.executable)} -m')
     argv = launch + [s.module] + [f'--{s.out_flag}', str(out)]
-    for flag, up in s.inputs.items(): argv += [f'--{flag}', str(run_dir/up)]
+    for flag, up in s.inputs.items():
+        argv += [f'--{flag}', str(run_dir / up)]
     return argv + list(s.extra) + to_argv(cfg.get(s.name), run_dir) + (['--resume'] if resume else []), resume
 
-def _mark(s:Stage, run_dir:Path, hashes:dict, argv:list, status:str, **kw):
-    atomic_write_json(run_dir/s.name/'stage.json', {'stage': s.name, 'status': status, 'hash': hashes[s.name], 'argv': argv, **kw})
 
-def run_stage(s:Stage, cfg:dict, run_dir:Path, hashes:dict, force:bool=False, dry_run:bool=False, log=print) -> str:
+def _mark(s: Stage, run_dir: Path, hashes: dict, argv: list, status: str, **kw):
+    atomic_write_json(
+        run_dir / s.name / 'stage.json', {'stage': s.name, 'status': status, 'hash': hashes[s.name], 'argv': argv, **kw}
+    )
+
+
+def run_stage(
+    s: Stage, cfg: dict, run_dir: Path, hashes: dict, force: bool = False, dry_run: bool = False, log=print
+) -> str:
     "Run one stage unless it is finished with the same hash; returns 'skipped', 'ran' or 'resumed'."
     argv, resume = stage_command(s, cfg, run_dir, hashes, force)
-    if argv is None: log(f"[{s.name}] up to date ({run_dir/s.name}) — skipped"); return 'skipped'
+    if argv is None:
+        log(f"[{s.name}] up to date ({run_dir / s.name}) — skipped")
+        return 'skipped'
     log(f"[{s.name}] {'resuming' if resume else 'running'}: {shlex.join(argv)}")
-    if dry_run: return 'dry-run'
-    (run_dir/s.name).mkdir(parents=True, exist_ok=True)
+    if dry_run:
+        return 'dry-run'
+    (run_dir / s.name).mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     _mark(s, run_dir, hashes, argv, 'running', started=time.strftime('%Y-%m-%dT%H:%M:%S'))
     p = subprocess.run(argv, cwd=repo_root())
-    if p.returncode: raise RuntimeError(f"stage {s.name!r} failed (exit {p.returncode}); rerun the pipeline to resume: {shlex.join(argv)}")
-    _mark(s, run_dir, hashes, argv, 'done', seconds=round(time.time() - t0, 1), started=time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(t0)),
-          finished=time.strftime('%Y-%m-%dT%H:%M:%S'))
+    if p.returncode:
+        raise RuntimeError(
+            f"stage {s.name!r} failed (exit {p.returncode}); rerun the pipeline to resume: {shlex.join(argv)}"
+        )
+    _mark(
+        s,
+        run_dir,
+        hashes,
+        argv,
+        'done',
+        seconds=round(time.time() - t0, 1),
+        started=time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(t0)),
+        finished=time.strftime('%Y-%m-%dT%H:%M:%S'),
+    )
     return 'resumed' if resume else 'ran'
 
+
 # %% ../nbs/50_pipeline.ipynb #1d04bc6c
-def collect(run_dir:Path, cols=('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid')) -> dict:
+def collect(run_dir: Path, cols=('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid')) -> dict:
     "Merge every stage's metrics.json into `run_dir/metrics.json`, print the table, plot HR@K against K."
     res = {}
     for s in ('toy_rec', 'baselines', 'eval_sft', 'eval_rl', 'eval_control', 'eval'):
-        p = run_dir/s/'metrics.json'
-        if p.exists(): res.update(read_metrics(p.parent))
-    if not res: return res
+        p = run_dir / s / 'metrics.json'
+        if p.exists():
+            res.update(read_metrics(p.parent))
+    if not res:
+        return res
     write_metrics(run_dir, res)
     main_rows = {k: v for k, v in res.items() if not k.endswith(('_exclude_history', '_keep_history'))}
     print(metrics_table(main_rows, cols=cols))
-    excl = {k[:-len('_exclude_history')]: v for k, v in res.items() if k.endswith('_exclude_history')}
-    if excl: print("\nexcluding the items each user had before (the target never repeats one):\n" + metrics_table(excl, cols=cols))
-    fig = Figure(figsize=(5, 3.5)); ax = fig.subplots()                 # no pyplot: no global backend switch
+    excl = {k[: -len('_exclude_history')]: v for k, v in res.items() if k.endswith('_exclude_history')}
+    if excl:
+        print(
+            "\nexcluding the items each user had before (the target never repeats one):\n"
+            + metrics_table(excl, cols=cols)
+        )
+    fig = Figure(figsize=(5, 3.5))
+    ax = fig.subplots()  # no pyplot: no global backend switch
     for name, m in main_rows.items():
         ks = sorted(int(k[3:]) for k in m if k.startswith('HR@'))
-        if ks: ax.plot(ks, [m[f'HR@{k}'] for k in ks], 'o-', label=name)
-    ax.set(xscale='log', xlabel='K', ylabel='HR@K', title=run_dir.name); ax.legend(); fig.tight_layout()
-    fig.savefig(run_dir/'hr_at_k.png', dpi=100)
-    if (run_dir/'sid'/'index.json').exists(): plot_code_usage(run_dir/'sid'/'index.json', run_dir/'code_usage.png')
+        if ks:
+            ax.plot(ks, [m[f'HR@{k}'] for k in ks], 'o-', label=name)
+    ax.set(xscale='log', xlabel='K', ylabel='HR@K', title=run_dir.name)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(run_dir / 'hr_at_k.png', dpi=100)
+    if (run_dir / 'sid' / 'index.json').exists():
+        plot_code_usage(run_dir / 'sid' / 'index.json', run_dir / 'code_usage.png')
     return res
 
-def plot_code_usage(index_path:Path, out:Path):
+
+def plot_code_usage(index_path: Path, out: Path):
     "Items per code at each SID level (the dedup level included), one bar chart per level."
     _, codes = index_codes(load_index(index_path, allow_collisions=True, allow_mixed_lengths=True))
     L = codes.shape[1]
-    fig = Figure(figsize=(3.2 * L, 2.6)); axs = fig.subplots(1, L, squeeze=False)
+    fig = Figure(figsize=(3.2 * L, 2.6))
+    axs = fig.subplots(1, L, squeeze=False)
     for l, ax in enumerate(axs[0]):
         c = codes[:, l][codes[:, l] >= 0]
         ax.bar(np.arange(c.max() + 1), np.bincount(c), width=1.0)
-        ax.set(title=f"level {LEVEL_LETTERS[l]}: {len(np.unique(c))} codes used", xlabel='code', ylabel='items' if l == 0 else None)
-    fig.tight_layout(); fig.savefig(out, dpi=100)
+        ax.set(
+            title=f"level {LEVEL_LETTERS[l]}: {len(np.unique(c))} codes used",
+            xlabel='code',
+            ylabel='items' if l == 0 else None,
+        )
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
 
-def load_config(path:str|os.PathLike) -> dict:
+
+def load_config(path: str | os.PathLike) -> dict:
     "A pipeline config (YAML); `run_dir` defaults to `runs/<file stem>`."
     p = Path(path)
-    if not p.exists() and (repo_root()/p).exists(): p = repo_root()/p
+    if not p.exists() and (repo_root() / p).exists():
+        p = repo_root() / p
     cfg = yaml.safe_load(p.read_text()) or {}
     unknown = set(cfg) - {s.name for s in STAGES} - {'run_dir', 'launch', 'stages', 'description', 'jobs'}
-    if unknown: raise ValueError(f"{p}: unknown config sections {sorted(unknown)} (stages: {[s.name for s in STAGES]})")
+    if unknown:
+        raise ValueError(f"{p}: unknown config sections {sorted(unknown)} (stages: {[s.name for s in STAGES]})")
     cfg.setdefault('run_dir', f'runs/{p.stem}')
     return cfg
 
+
 # %% ../nbs/50_pipeline.ipynb #7e612fac
-def stage_deps(cfg:dict, stages:list[Stage]) -> dict[str, set[str]]:
+def stage_deps(cfg: dict, stages: list[Stage]) -> dict[str, set[str]]:
     "Each stage's upstream stages among `stages`: the folders it reads and the `@stage/...` files its config names."
     names = {s.name for s in stages}
-    refs = lambda s: {v[1:].split('/')[0] for v in (cfg.get(s.name) or {}).values() if isinstance(v, str) and v.startswith('@')}
+    refs = lambda s: {
+        v[1:].split('/')[0] for v in (cfg.get(s.name) or {}).values() if isinstance(v, str) and v.startswith('@')
+    }
     return {s.name: (set(s.inputs.values()) | refs(s)) & names for s in stages}
+
 
 def _cores() -> int:
     "The cores this run may use: `OMP_NUM_THREADS` if set, else the CPUs this process may run on."
     env = os.environ.get('OMP_NUM_THREADS', '')
-    return int(env) if env.isdigit() and int(env) > 0 else len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+    return (
+        int(env)
+        if env.isdigit() and int(env) > 0
+        else len(os.sched_getaffinity(0))
+        if hasattr(os, 'sched_getaffinity')
+        else os.cpu_count() or 1
+    )
+
 
 # %% ../nbs/50_pipeline.ipynb #47f3e7fc
-def run_graph(todo:list[Stage], cfg:dict, run_dir:Path, hashes:dict, force:set, jobs:int, log=print) -> dict[str, float]:
+def run_graph(
+    todo: list[Stage], cfg: dict, run_dir: Path, hashes: dict, force: set, jobs: int, log=print
+) -> dict[str, float]:
     "Run `todo`, each stage once its upstream stages are done, ≤ `jobs` at a time sharing the cores; returns seconds."
     deps, cores = stage_deps(cfg, todo), _cores()
-    waiting, running, times = list(todo), {}, {}   # running: name -> (Popen, threads, t0, argv, log file)
+    waiting, running, times = list(todo), {}, {}  # running: name -> (Popen, threads, t0, argv, log file)
     try:
         while waiting or running:
             ready = [s for s in waiting if not deps[s.name] - set(times)]
             free, skipped = cores - sum(r[1] for r in running.values()), False
-            for s in ready[:max(0, min(jobs - len(running), free))]:
+            for s in ready[: max(0, min(jobs - len(running), free))]:
                 waiting.remove(s)
                 argv, resume = stage_command(s, cfg, run_dir, hashes, s.name in force)
-                if argv is None: log(f"[{s.name}] up to date — skipped"); times[s.name] = 0.0; skipped = True; continue
-                n = max(1, free // max(1, min(len(ready), jobs - len(running)))); free -= n
-                (run_dir/s.name).mkdir(parents=True, exist_ok=True)
+                if argv is None:
+                    log(f"[{s.name}] up to date — skipped")
+                    times[s.name] = 0.0
+                    skipped = True
+                    continue
+                n = max(1, free // max(1, min(len(ready), jobs - len(running))))
+                free -= n
+                (run_dir / s.name).mkdir(parents=True, exist_ok=True)
                 _mark(s, run_dir, hashes, argv, 'running', started=time.strftime('%Y-%m-%dT%H:%M:%S'), threads=n)
                 env = {**os.environ, 'OMP_NUM_THREADS': str(n), 'MKL_NUM_THREADS': str(n)}
-                f = open(run_dir/s.name/'stage.log', 'w')
-                log(f"[{s.name}] {'resuming' if resume else 'running'} ({n} thread{'s' * (n > 1)}, log: {s.name}/stage.log)")
-                running[s.name] = (subprocess.Popen(argv, cwd=repo_root(), env=env, stdout=f, stderr=subprocess.STDOUT), n, time.time(), argv, f)
-            if skipped: continue                       # a skipped stage may make others ready at once
+                f = open(run_dir / s.name / 'stage.log', 'w')
+                log(
+                    f"[{s.name}] {'resuming' if resume else 'running'} ({n} thread{'s' * (n > 1)}, log: {s.name}/stage.log)"
+                )
+                running[s.name] = (
+                    subprocess.Popen(argv, cwd=repo_root(), env=env, stdout=f, stderr=subprocess.STDOUT),
+                    n,
+                    time.time(),
+                    argv,
+                    f,
+                )
+            if skipped:
+                continue  # a skipped stage may make others ready at once
             if not running:
-                if waiting: raise RuntimeError(f"stages {[s.name for s in waiting]} wait on stages that are not in this run")
+                if waiting:
+                    raise RuntimeError(f"stages {[s.name for s in waiting]} wait on stages that are not in this run")
                 break
             time.sleep(0.2)
             for name, (p, n, t0, argv, f) in list(running.items()):
-                if p.poll() is None: continue
-                f.close(); del running[name]
+                if p.poll() is None:
+                    continue
+                f.close()
+                del running[name]
                 s = next(x for x in todo if x.name == name)
                 if p.returncode:
-                    tail = ''.join((run_dir/name/'stage.log').read_text(errors='replace').splitlines(True)[-20:])
-                    raise RuntimeError(f"stage {name!r} failed (exit {p.returncode}); the end of {run_dir/name/'stage.log'}:\n{tail}"
-                                       f"rerun the pipeline to resume: {shlex.join(argv)}")
+                    tail = ''.join((run_dir / name / 'stage.log').read_text(errors='replace').splitlines(True)[-20:])
+                    raise RuntimeError(
+                        f"stage {name!r} failed (exit {p.returncode}); the end of {run_dir / name / 'stage.log'}:\n{tail}"
+                        f"rerun the pipeline to resume: {shlex.join(argv)}"
+                    )
                 times[name] = round(time.time() - t0, 1)
-                _mark(s, run_dir, hashes, argv, 'done', seconds=times[name], threads=n, started=read_stage(run_dir/name)['started'],
-                      finished=time.strftime('%Y-%m-%dT%H:%M:%S'))
+                _mark(
+                    s,
+                    run_dir,
+                    hashes,
+                    argv,
+                    'done',
+                    seconds=times[name],
+                    threads=n,
+                    started=read_stage(run_dir / name)['started'],
+                    finished=time.strftime('%Y-%m-%dT%H:%M:%S'),
+                )
                 log(f"[{name}] done in {times[name]:.0f} s")
-    except BaseException:                          # interrupted or failed: no stage is left running
-        for p, *_ in running.values(): p.terminate()
+    except BaseException:  # interrupted or failed: no stage is left running
+        for p, *_ in running.values():
+            p.terminate()
         raise
     return times
+
 
 # %% ../nbs/50_pipeline.ipynb #1eef514c
 @dataclass
 class PipelineConfig:
     "Run the course's stages from one YAML config into one run folder (finished stages are skipped)."
+
     config: str = field(default='configs/demo.yaml', metadata={'help': 'YAML config (configs/*.yaml)'})
-    run_dir: str|None = field(default=None, metadata={'help': 'run folder (default: the config\'s run_dir)'})
-    force: list[str]|None = field(default=None, metadata={'help': "stages to rerun even if finished ('all' for every stage)"})
-    only: list[str]|None = field(default=None, metadata={'help': 'run only these stages'})
+    run_dir: str | None = field(default=None, metadata={'help': 'run folder (default: the config\'s run_dir)'})
+    force: list[str] | None = field(
+        default=None, metadata={'help': "stages to rerun even if finished ('all' for every stage)"}
+    )
+    only: list[str] | None = field(default=None, metadata={'help': 'run only these stages'})
     dry_run: bool = field(default=False, metadata={'help': 'print the commands, run nothing'})
-    jobs: int|None = field(default=None, metadata={'help': "stages run side by side (default: the config's `jobs`, else 1)"})
+    jobs: int | None = field(
+        default=None, metadata={'help': "stages run side by side (default: the config's `jobs`, else 1)"}
+    )
 
-CONFIG = PipelineConfig   # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
 
-def run_pipeline(c:PipelineConfig) -> dict:
+CONFIG = (
+    PipelineConfig  # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
+)
+
+
+def run_pipeline(c: PipelineConfig) -> dict:
     "Run the stages of `c.config` in order; returns the merged metrics."
     cfg = load_config(c.config)
     run_dir = Path(c.run_dir or cfg['run_dir'])
-    if not run_dir.is_absolute(): run_dir = repo_root()/run_dir
+    if not run_dir.is_absolute():
+        run_dir = repo_root() / run_dir
     names = [s.name for s in STAGES]
     chosen = cfg.get('stages') or names
     for n in [*(c.force or []), *(c.only or []), *chosen]:
-        if n not in names + ['all']: raise ValueError(f"unknown stage {n!r}; stages: {names}")
+        if n not in names + ['all']:
+            raise ValueError(f"unknown stage {n!r}; stages: {names}")
     hashes, t0, times = stage_hashes(cfg), time.time(), {}
     force = set(names if 'all' in (c.force or []) else (c.force or []))
-    todo = [s for s in STAGES if s.name in chosen and not (c.only and s.name not in c.only) and not (s.optional and s.name not in cfg)]
+    todo = [
+        s
+        for s in STAGES
+        if s.name in chosen and not (c.only and s.name not in c.only) and not (s.optional and s.name not in cfg)
+    ]
     jobs = c.jobs or int(cfg.get('jobs') or 1)
-    if jobs > 1 and not c.dry_run: times = run_graph(todo, cfg, run_dir, hashes, force, jobs)
+    if jobs > 1 and not c.dry_run:
+        times = run_graph(todo, cfg, run_dir, hashes, force, jobs)
     else:
         for s in todo:
             t = time.time()
             run_stage(s, cfg, run_dir, hashes, force=s.name in force, dry_run=c.dry_run)
             times[s.name] = round(time.time() - t, 1)
-    if c.dry_run: return {}
+    if c.dry_run:
+        return {}
     print(f"\nrun folder: {run_dir}   stage seconds: {times}   total {time.time() - t0:.0f} s")
-    write_manifest(run_dir, 'pipeline', config=cfg, config_file=str(c.config), hashes=hashes, stage_seconds=times,
-                   seconds=round(time.time() - t0, 1))
+    write_manifest(
+        run_dir,
+        'pipeline',
+        config=cfg,
+        config_file=str(c.config),
+        hashes=hashes,
+        stage_seconds=times,
+        seconds=round(time.time() - t0, 1),
+    )
     return collect(run_dir)
 
-def main(argv:list[str]|None=None):
+
+def main(argv: list[str] | None = None):
     "Entry point of `python -m minionerec.pipeline`."
-    with stage_processes(): return run_pipeline(parse_config(PipelineConfig, argv, prog='python -m minionerec.pipeline'))
+    with stage_processes():
+        return run_pipeline(parse_config(PipelineConfig, argv, prog='python -m minionerec.pipeline'))
+
 
 # %% ../nbs/50_pipeline.ipynb #4e2193ac
 #| eval: false
-if __name__ == '__main__' and '__file__' in globals(): main()   # a notebook kernel is `__main__` too, but has no `__file__`
+if __name__ == '__main__' and '__file__' in globals():
+    main()  # a notebook kernel is `__main__` too, but has no `__file__`

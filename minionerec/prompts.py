@@ -11,13 +11,23 @@ from typing import Sequence
 from .core import atomic_write_json
 
 # %% auto #0
-__all__ = ['TASKS', 'SEQ_TASKS', 'SID_OUT', 'PLAIN', 'STYLES', 'PROMPT_FILE', 'PROMPT_DEFAULTS', 'PromptBuilder',
-           'save_prompt_settings', 'prompt_settings']
+__all__ = [
+    'TASKS',
+    'SEQ_TASKS',
+    'SID_OUT',
+    'PLAIN',
+    'STYLES',
+    'PROMPT_FILE',
+    'PROMPT_DEFAULTS',
+    'PromptBuilder',
+    'save_prompt_settings',
+    'prompt_settings',
+]
 
 # %% ../nbs/22_prompts.ipynb #af8838e1
 TASKS = ('seq_sid', 'title2sid', 'sid2title', 'seq_sid2title', 'seq_title', 'seq_title2sid')
-SEQ_TASKS = ('seq_sid', 'seq_sid2title', 'seq_title', 'seq_title2sid')   # history → next item
-SID_OUT = ('seq_sid', 'title2sid', 'seq_title2sid')                      # the completion is a SID
+SEQ_TASKS = ('seq_sid', 'seq_sid2title', 'seq_title', 'seq_title2sid')  # history → next item
+SID_OUT = ('seq_sid', 'title2sid', 'seq_title2sid')  # the completion is a SID
 
 _INSTR = {
     'seq_sid': "The user has interacted with these items, in order: {hist}. Which item will the user interact with next? Answer with its ID.",
@@ -30,117 +40,155 @@ _INSTR = {
 PLAIN = "### Instruction:\n{instruction}\n\n### Response:\n"
 STYLES = ('text', 'compact')
 
+
 # %% ../nbs/22_prompts.ipynb #2e621637
 @dataclass
 class PromptBuilder:
     "Turns (task, history, item) into (prompt, completion) text; the same object for SFT, RL and evaluation."
-    sids:dict # item id -> SID tokens (as in index.json)
-    titles:dict # item id -> title
-    max_history:int = 20 # keep the last `max_history` items of a history
-    tokenizer:object = None # with a chat template, prompts are rendered as a user turn
-    use_chat_template:bool = True # set False to force the plain template
-    style:str = 'text' # 'text': instructions in words; 'compact': only SIDs (and titles), each item closed by EOS
+
+    sids: dict  # item id -> SID tokens (as in index.json)
+    titles: dict  # item id -> title
+    max_history: int = 20  # keep the last `max_history` items of a history
+    tokenizer: object = None  # with a chat template, prompts are rendered as a user turn
+    use_chat_template: bool = True  # set False to force the plain template
+    style: str = 'text'  # 'text': instructions in words; 'compact': only SIDs (and titles), each item closed by EOS
 
     def __post_init__(self):
-        if self.style not in STYLES: raise ValueError(f"prompt style {self.style!r}; one of {STYLES}")
+        if self.style not in STYLES:
+            raise ValueError(f"prompt style {self.style!r}; one of {STYLES}")
 
     def sid(self, item) -> str:
         "An item's SID as text: `<a_1><b_2><c_3>`."
-        try: return ''.join(self.sids[item])
-        except KeyError: raise KeyError(f"item {item!r} has no SID in the index") from None
+        try:
+            return ''.join(self.sids[item])
+        except KeyError:
+            raise KeyError(f"item {item!r} has no SID in the index") from None
 
     def title(self, item) -> str:
         "An item's title."
-        try: return self.titles[item]
-        except KeyError: raise KeyError(f"item {item!r} has no title") from None
+        try:
+            return self.titles[item]
+        except KeyError:
+            raise KeyError(f"item {item!r} has no title") from None
 
-    def instruction(self, task:str, history:Sequence=(), item=None) -> str:
+    def instruction(self, task: str, history: Sequence = (), item=None) -> str:
         "The instruction text of `task`."
-        if task not in TASKS: raise ValueError(f"unknown task {task!r}; one of {TASKS}")
-        h = list(history)[-self.max_history:] if self.max_history else list(history)
-        if task in SEQ_TASKS and not h: raise ValueError(f"task {task!r} needs a non-empty history")
-        if task in ('seq_sid', 'seq_sid2title'): hist = ', '.join(self.sid(i) for i in h)
-        else: hist = ', '.join(f'"{self.title(i)}"' for i in h)
-        return _INSTR[task].format(hist=hist, title=self.title(item) if task == 'title2sid' else '',
-                                   sid=self.sid(item) if task == 'sid2title' else '')
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r}; one of {TASKS}")
+        h = list(history)[-self.max_history :] if self.max_history else list(history)
+        if task in SEQ_TASKS and not h:
+            raise ValueError(f"task {task!r} needs a non-empty history")
+        if task in ('seq_sid', 'seq_sid2title'):
+            hist = ', '.join(self.sid(i) for i in h)
+        else:
+            hist = ', '.join(f'"{self.title(i)}"' for i in h)
+        return _INSTR[task].format(
+            hist=hist,
+            title=self.title(item) if task == 'title2sid' else '',
+            sid=self.sid(item) if task == 'sid2title' else '',
+        )
 
-    def render(self, instruction:str) -> str:
+    def render(self, instruction: str) -> str:
         "The full prompt text: chat template (user turn + assistant header) or the plain template."
         tk = self.tokenizer
         if self.use_chat_template and tk is not None and getattr(tk, 'chat_template', None):
-            return tk.apply_chat_template([{'role': 'user', 'content': instruction}], tokenize=False, add_generation_prompt=True)
+            return tk.apply_chat_template(
+                [{'role': 'user', 'content': instruction}], tokenize=False, add_generation_prompt=True
+            )
         return PLAIN.format(instruction=instruction)
 
-    def prompt(self, task:str, history:Sequence=(), item=None) -> str:
+    def prompt(self, task: str, history: Sequence = (), item=None) -> str:
         "The prompt of one sample (what the model sees before it answers)."
-        if self.style == 'compact': return self.compact(task, history, item)
+        if self.style == 'compact':
+            return self.compact(task, history, item)
         return self.render(self.instruction(task, history, item))
 
     @property
     def sep(self) -> str:
         "The compact style's item terminator: the tokenizer's EOS, the same token that ends every answer."
-        if self.tokenizer is None: raise ValueError("the compact prompt style needs the builder's tokenizer (its EOS closes each item)")
+        if self.tokenizer is None:
+            raise ValueError("the compact prompt style needs the builder's tokenizer (its EOS closes each item)")
         return self.tokenizer.eos_token
 
-    def compact(self, task:str, history:Sequence=(), item=None) -> str:
+    def compact(self, task: str, history: Sequence = (), item=None) -> str:
         "Compact prompt: `sid EOS` per history item (`seq_sid`), `title EOS` (`title2sid`) or `sid EOS` (`sid2title`)."
         if task not in ('seq_sid', 'title2sid', 'sid2title'):
-            raise ValueError(f"task {task!r} has no compact form; use style='text' (compact: seq_sid, title2sid, sid2title)")
-        if task == 'title2sid': return self.title(item) + self.sep
-        if task == 'sid2title': return self.sid(item) + self.sep
-        h = list(history)[-self.max_history:] if self.max_history else list(history)
-        if not h: raise ValueError(f"task {task!r} needs a non-empty history")
+            raise ValueError(
+                f"task {task!r} has no compact form; use style='text' (compact: seq_sid, title2sid, sid2title)"
+            )
+        if task == 'title2sid':
+            return self.title(item) + self.sep
+        if task == 'sid2title':
+            return self.sid(item) + self.sep
+        h = list(history)[-self.max_history :] if self.max_history else list(history)
+        if not h:
+            raise ValueError(f"task {task!r} needs a non-empty history")
         return ''.join(self.sid(i) + self.sep for i in h)
 
-    def completion(self, task:str, item) -> str:
+    def completion(self, task: str, item) -> str:
         "The answer text (without EOS): the item's SID or title."
         return self.sid(item) if task in SID_OUT else self.title(item)
 
-    def example(self, task:str, item, history:Sequence=()) -> dict:
+    def example(self, task: str, item, history: Sequence = ()) -> dict:
         "`{'prompt', 'completion'}` of one sample; for sequence tasks `item` is the next item (the target)."
         return {'prompt': self.prompt(task, history, item), 'completion': self.completion(task, item)}
 
-    def encode(self, ex:dict, max_length:int|None=None) -> dict:
+    def encode(self, ex: dict, max_length: int | None = None) -> dict:
         "Token ids of prompt + completion + EOS, with `completion_mask` (1 on completion and EOS tokens)."
         tk = self.tokenizer
-        if tk is None: raise ValueError("encode needs the builder's tokenizer")
+        if tk is None:
+            raise ValueError("encode needs the builder's tokenizer")
         p = tk(ex['prompt'], add_special_tokens=False)['input_ids']
         c = tk(ex['completion'], add_special_tokens=False)['input_ids'] + [tk.eos_token_id]
-        if max_length and len(p) + len(c) > max_length: p = p[len(p) + len(c) - max_length:]  # keep the recent end
+        if max_length and len(p) + len(c) > max_length:
+            p = p[len(p) + len(c) - max_length :]  # keep the recent end
         return {'input_ids': p + c, 'completion_mask': [0] * len(p) + [1] * len(c)}
 
-    def encode_sequence(self, items:Sequence, # one user's items, oldest first (at most max_history + 1)
-                       ) -> dict:
+    def encode_sequence(
+        self,
+        items: Sequence,  # one user's items, oldest first (at most max_history + 1)
+    ) -> dict:
         "A whole sequence in the compact style, `sid EOS` per item; `target` gives each token's item index (−1: not scored)."
-        if self.style != 'compact': raise ValueError("whole-sequence samples need style='compact'")
+        if self.style != 'compact':
+            raise ValueError("whole-sequence samples need style='compact'")
         tk = self.tokenizer
-        if tk is None: raise ValueError("encode_sequence needs the builder's tokenizer")
+        if tk is None:
+            raise ValueError("encode_sequence needs the builder's tokenizer")
         ids, target = [], []
         for j, it in enumerate(items):
             x = tk.convert_tokens_to_ids(list(self.sids[it])) + [tk.eos_token_id]
-            ids += x; target += [j if j > 0 else -1] * len(x)       # the first item has no history: not predicted
+            ids += x
+            target += [j if j > 0 else -1] * len(x)  # the first item has no history: not predicted
         return {'input_ids': ids, 'completion_mask': [int(t >= 0) for t in target], 'target': target}
+
 
 # %% ../nbs/22_prompts.ipynb #a78b3472
 PROMPT_FILE = 'prompt.json'
 PROMPT_DEFAULTS = {'max_history': 20, 'use_chat_template': True, 'style': 'text'}
 
-def save_prompt_settings(folder, builder:PromptBuilder):
-    "Write the builder's text settings (`max_history`, `use_chat_template`, `style`) to `folder/prompt.json`, beside the model."
-    atomic_write_json(Path(folder)/PROMPT_FILE, {k: getattr(builder, k) for k in PROMPT_DEFAULTS})
 
-def prompt_settings(model_dir, # model folder (or hub name: no prompt.json, defaults)
-                    max_history:int|None=None, # None: the saved value
-                    use_chat_template:bool|None=None, # None: the saved value
-                    style:str|None=None, # None: the saved value
-                   ) -> dict:
+def save_prompt_settings(folder, builder: PromptBuilder):
+    "Write the builder's text settings (`max_history`, `use_chat_template`, `style`) to `folder/prompt.json`, beside the model."
+    atomic_write_json(Path(folder) / PROMPT_FILE, {k: getattr(builder, k) for k in PROMPT_DEFAULTS})
+
+
+def prompt_settings(
+    model_dir,  # model folder (or hub name: no prompt.json, defaults)
+    max_history: int | None = None,  # None: the saved value
+    use_chat_template: bool | None = None,  # None: the saved value
+    style: str | None = None,  # None: the saved value
+) -> dict:
     "The prompt settings `model_dir` was trained with; an explicit value must agree with `prompt.json`."
-    p = Path(model_dir)/PROMPT_FILE
-    try: saved = json.loads(p.read_text()) if p.is_file() else {}
-    except json.JSONDecodeError as e: raise ValueError(f"{p}: not valid JSON ({e})") from None
+    p = Path(model_dir) / PROMPT_FILE
+    try:
+        saved = json.loads(p.read_text()) if p.is_file() else {}
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{p}: not valid JSON ({e})") from None
     asked = {'max_history': max_history, 'use_chat_template': use_chat_template, 'style': style}
     for k, v in asked.items():
         if v is not None and k in saved and saved[k] != v:
-            raise ValueError(f"{p}: the model was trained with {k}={saved[k]!r} but {k}={v!r} was asked for; "
-                             f"drop the option (the saved value is used) or retrain")
+            raise ValueError(
+                f"{p}: the model was trained with {k}={saved[k]!r} but {k}={v!r} was asked for; "
+                f"drop the option (the saved value is used) or retrain"
+            )
     return {k: v if v is not None else saved.get(k, PROMPT_DEFAULTS[k]) for k, v in asked.items()}

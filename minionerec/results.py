@@ -8,21 +8,40 @@ import argparse, json, re, sys
 from .core import repo_root
 
 # %% auto #0
-__all__ = ['RESULTS', 'TABLES', 'scientific_table', 'scientific_rl_table', 'decode_table', 'sft_levers_table', 'rl_levers_table',
-           'load', 'render', 'update_blocks', 'main']
+__all__ = [
+    'RESULTS',
+    'TABLES',
+    'scientific_table',
+    'scientific_rl_table',
+    'decode_table',
+    'sft_levers_table',
+    'rl_levers_table',
+    'load',
+    'render',
+    'update_blocks',
+    'main',
+]
+
 
 # %% ../nbs/51_results.ipynb #b3d3b27a
-def scientific_table(res:dict) -> str:
+def scientific_table(res: dict) -> str:
     "The README's results table from a scientific.json dict: both protocols, then the paired differences."
     cols = ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10')
     head = '| model | protocol | ' + ' | '.join(cols) + ' | invalid | test users | ranking |'
     rows = [head, '|---' * (len(cols) + 5) + '|']
     for p, label in (('keep_history', 'keep history'), ('exclude_history', 'exclude history')):
         for name, m in res['models'].items():
-            r = m.get(p) or (m if p == 'keep_history' and 'NDCG@10' in m else None)   # (results before 2026-12-01: one protocol)
-            if r is None: continue
+            r = m.get(p) or (
+                m if p == 'keep_history' and 'NDCG@10' in m else None
+            )  # (results before 2026-12-01: one protocol)
+            if r is None:
+                continue
             cell = lambda k: '–' if r.get(k) is None else (str(r[k]) if isinstance(r[k], int) else f'{r[k]:.4f}')
-            rows.append(f'| {name} | {label} | ' + ' | '.join(cell(k) for k in cols) + f" | {cell('invalid')} | {r.get('n', 0):,} | {m['ranking']} |")
+            rows.append(
+                f'| {name} | {label} | '
+                + ' | '.join(cell(k) for k in cols)
+                + f" | {cell('invalid')} | {r.get('n', 0):,} | {m['ranking']} |"
+            )
     diffs = res.get('paired_ndcg10') or {}
     if any(diffs.values()):
         rows += ['', '| paired NDCG@10 difference (± 1 s.e.) | keep history | exclude history |', '|---|---|---|']
@@ -30,76 +49,115 @@ def scientific_table(res:dict) -> str:
             f = lambda p: (lambda d: f"{d['diff']:+.4f} ± {d['se']:.4f}" if d else '–')(diffs.get(p, {}).get(k))
             rows.append(f'| {k} | {f("keep_history")} | {f("exclude_history")} |')
     ratio = lambda a, p: (lambda x, y: f"{x['NDCG@10'] / y['NDCG@10']:.2f}×" if x and y else '–')(
-        res['models'].get(a, {}).get(p), res['models'].get('SASRec', {}).get(p))
+        res['models'].get(a, {}).get(p), res['models'].get('SASRec', {}).get(p)
+    )
     if 'SFT' in res['models'] and 'SASRec' in res['models']:
         rows += ['', '| NDCG@10 as a multiple of SASRec\'s | keep history | exclude history |', '|---|---|---|']
-        rows += [f'| {a} | {ratio(a, "keep_history")} | {ratio(a, "exclude_history")} |' for a in res['models'] if a not in ('Pop', 'SASRec')]
+        rows += [
+            f'| {a} | {ratio(a, "keep_history")} | {ratio(a, "exclude_history")} |'
+            for a in res['models']
+            if a not in ('Pop', 'SASRec')
+        ]
     return '\n'.join(rows)
 
-def scientific_rl_table(res:dict) -> str:
+
+def scientific_rl_table(res: dict) -> str:
     "Lesson 30's table from a scientific.json dict: RL against its start and its matched SFT control, and its groups."
     rl, d = res.get('rl') or {}, res.get('paired_ndcg10') or {}
     pct = lambda x: '–' if x is None else f'{100 * x:.1f}%'
     f = lambda p, k: (lambda x: f"{x['diff']:+.4f} ± {x['se']:.4f}" if x else '–')(d.get(p, {}).get(k))
     rows = ['| paired NDCG@10 difference (± 1 s.e., 8,317 users) | keep history | exclude history |', '|---|---|---|']
-    rows += [f'| {k} | {f("keep_history", k)} | {f("exclude_history", k)} |' for k in ('rl − sft', 'control − sft', 'rl − control')]
+    rows += [
+        f'| {k} | {f("keep_history", k)} | {f("exclude_history", k)} |'
+        for k in ('rl − sft', 'control − sft', 'rl − control')
+    ]
     by = rl.get('zero_advantage_by_reward') or {}
     kl = '–' if rl.get('kl') is None else f"{rl['kl']:.4f}"
-    rows += ['', '| RL run | value |', '|---|---|',
-             f"| rewards (summed) | {' + '.join(rl.get('rewards') or []) or '–'} |",
-             f"| group size G, optimizer steps, minutes | {rl.get('G', '–')}, {rl.get('steps', '–')}, "
-             f"{'–' if rl.get('seconds') is None else round(rl['seconds'] / 60, 1)} |",
-             f"| groups with zero advantage (the summed reward) | {pct(rl.get('zero_advantage_fraction'))} |"]
+    rows += [
+        '',
+        '| RL run | value |',
+        '|---|---|',
+        f"| rewards (summed) | {' + '.join(rl.get('rewards') or []) or '–'} |",
+        f"| group size G, optimizer steps, minutes | {rl.get('G', '–')}, {rl.get('steps', '–')}, "
+        f"{'–' if rl.get('seconds') is None else round(rl['seconds'] / 60, 1)} |",
+        f"| groups with zero advantage (the summed reward) | {pct(rl.get('zero_advantage_fraction'))} |",
+    ]
     rows += [f'| … if `{n}` were the only reward (same groups) | {pct(v)} |' for n, v in by.items()]
-    rows += [f"| completions that hit the target / groups that hold it | {pct(rl.get('hit_rate'))} / {pct(rl.get('group_hit_rate'))} |",
-             f"| mean KL to the SFT start | {kl} |"]
+    rows += [
+        f"| completions that hit the target / groups that hold it | {pct(rl.get('hit_rate'))} / {pct(rl.get('group_hit_rate'))} |",
+        f"| mean KL to the SFT start | {kl} |",
+    ]
     return '\n'.join(rows)
 
-def decode_table(res:dict) -> str:
+
+def decode_table(res: dict) -> str:
     "The README's decoding table from a scientific.json dict (bench/decode.py's figures)."
     d = res.get('decode_benchmark') or {}
-    if 'fast_engine_prompts_per_s' not in d: return '| decoding | – |\n|---|---|\n| (bench/decode.py has not run) | – |'
-    return '\n'.join([
-        f"| constrained beam search ({d['prompts']} real prompts, {d['beams']} beams, batch {d['batch']}, {d['threads']} thread) | prompts/s | constraint ms/step |",
-        '|---|---|---|',
-        f"| HF `generate` + `prefix_allowed_tokens_fn` (MiniOneRec's way) | {d['callback_prompts_per_s']:.1f} | {d['callback_ms_per_step']:.2f} |",
-        f"| HF `generate` + our vectorised trie processor | {d['ours_prompts_per_s']:.1f} | {d['ours_ms_per_step']:.2f} |",
-        f"| our `trie_beam_search` (prompt encoded once, KV cache shared by the beams) | {d['fast_engine_prompts_per_s']:.1f} "
-        f"({d['fast_engine_e2e_speedup']:.1f}× the callback) | – |",
-        '', f"Our processor against the callback here: {'the same items in the same order, scores within 1e-4' if d.get('identical') else 'DIFFERENT outputs'}; "
-            "`trie_beam_search` against `generate`: the property test of Reference 43."])
+    if 'fast_engine_prompts_per_s' not in d:
+        return '| decoding | – |\n|---|---|\n| (bench/decode.py has not run) | – |'
+    return '\n'.join(
+        [
+            f"| constrained beam search ({d['prompts']} real prompts, {d['beams']} beams, batch {d['batch']}, {d['threads']} thread) | prompts/s | constraint ms/step |",
+            '|---|---|---|',
+            f"| HF `generate` + `prefix_allowed_tokens_fn` (MiniOneRec's way) | {d['callback_prompts_per_s']:.1f} | {d['callback_ms_per_step']:.2f} |",
+            f"| HF `generate` + our vectorised trie processor | {d['ours_prompts_per_s']:.1f} | {d['ours_ms_per_step']:.2f} |",
+            f"| our `trie_beam_search` (prompt encoded once, KV cache shared by the beams) | {d['fast_engine_prompts_per_s']:.1f} "
+            f"({d['fast_engine_e2e_speedup']:.1f}× the callback) | – |",
+            '',
+            f"Our processor against the callback here: {'the same items in the same order, scores within 1e-4' if d.get('identical') else 'DIFFERENT outputs'}; "
+            "`trie_beam_search` against `generate`: the property test of Reference 43.",
+        ]
+    )
+
 
 # %% ../nbs/51_results.ipynb #47a2c0b9
-def sft_levers_table(res:dict) -> str:
+def sft_levers_table(res: dict) -> str:
     "The markdown table of the README and lesson 20."
-    rows = ['| lever | what changes | train min | NDCG@10 | HR@10 | NDCG@10 excl. history | vs SASRec (excl.) | vs its control (excl.) |',
-            '|---|---|---|---|---|---|---|---|']
+    rows = [
+        '| lever | what changes | train min | NDCG@10 | HR@10 | NDCG@10 excl. history | vs SASRec (excl.) | vs its control (excl.) |',
+        '|---|---|---|---|---|---|---|---|',
+    ]
     sas = res.get('_sasrec', {})
-    best = max((k for k in res if not k.startswith('_')), key=lambda k: res[k]['exclude_history']['NDCG@10'], default=None)
+    best = max(
+        (k for k in res if not k.startswith('_')), key=lambda k: res[k]['exclude_history']['NDCG@10'], default=None
+    )
     for k, r in res.items():
-        if k.startswith('_'): continue
+        if k.startswith('_'):
+            continue
         f = lambda d: f"{d['diff']:+.4f} ± {d['se']:.4f}" if d else '–'
-        rows.append(f"| {k}{' **(best)**' if k == best else ''} | {r['what']} | {r['train_minutes']} | {r['keep_history']['NDCG@10']:.4f} "
-                    f"| {r['keep_history']['HR@10']:.4f} | {r['exclude_history']['NDCG@10']:.4f} | {f(r.get('vs_sasrec'))} | {f(r.get('vs_control'))} |")
-    if sas: rows.append(f"| SASRec | the baseline (full ranking) | {sas.get('train_minutes', '–')} | {sas['keep_history']:.4f} | – "
-                        f"| {sas['exclude_history']:.4f} | | |")
+        rows.append(
+            f"| {k}{' **(best)**' if k == best else ''} | {r['what']} | {r['train_minutes']} | {r['keep_history']['NDCG@10']:.4f} "
+            f"| {r['keep_history']['HR@10']:.4f} | {r['exclude_history']['NDCG@10']:.4f} | {f(r.get('vs_sasrec'))} | {f(r.get('vs_control'))} |"
+        )
+    if sas:
+        rows.append(
+            f"| SASRec | the baseline (full ranking) | {sas.get('train_minutes', '–')} | {sas['keep_history']:.4f} | – "
+            f"| {sas['exclude_history']:.4f} | | |"
+        )
     return '\n'.join(rows)
 
-def rl_levers_table(res:dict) -> str:
+
+def rl_levers_table(res: dict) -> str:
     "The markdown table of lesson 30 and the README."
     f = lambda d: f"{d['diff']:+.4f} ± {d['se']:.4f}" if d else '–'
-    rows = ['| run | what | train min | zero-adv. groups | NDCG@10 | NDCG@10 excl. | − start (excl.) | − control (excl.) | − start (keep) | − control (keep) |',
-            '|---|---|---|---|---|---|---|---|---|---|']
+    rows = [
+        '| run | what | train min | zero-adv. groups | NDCG@10 | NDCG@10 excl. | − start (excl.) | − control (excl.) | − start (keep) | − control (keep) |',
+        '|---|---|---|---|---|---|---|---|---|---|',
+    ]
     for k, r in res.items():
-        if k.startswith('_'): continue
+        if k.startswith('_'):
+            continue
         z = r.get('zero_advantage_fraction')
-        rows.append(f"| {k} | {r['what']} | {r.get('train_minutes', '–')} | {'–' if z is None else f'{z:.2f}'} | {r['keep_history']['NDCG@10']:.4f} "
-                    f"| {r['exclude_history']['NDCG@10']:.4f} | {f(r.get('vs_start'))} | {f(r.get('vs_control'))} "
-                    f"| {f(r.get('vs_start_keep'))} | {f(r.get('vs_control_keep'))} |")
+        rows.append(
+            f"| {k} | {r['what']} | {r.get('train_minutes', '–')} | {'–' if z is None else f'{z:.2f}'} | {r['keep_history']['NDCG@10']:.4f} "
+            f"| {r['exclude_history']['NDCG@10']:.4f} | {f(r.get('vs_start'))} | {f(r.get('vs_control'))} "
+            f"| {f(r.get('vs_start_keep'))} | {f(r.get('vs_control_keep'))} |"
+        )
     return '\n'.join(rows)
 
+
 # %% ../nbs/51_results.ipynb #78851586
-RESULTS = repo_root()/'bench'/'results'
+RESULTS = repo_root() / 'bench' / 'results'
 TABLES = {  # name -> (results file in bench/results, its table function)
     'scientific': ('scientific.json', scientific_table),
     'scientific_rl': ('scientific.json', scientific_rl_table),
@@ -109,47 +167,65 @@ TABLES = {  # name -> (results file in bench/results, its table function)
 }
 _BLOCK = re.compile(r'(<!-- table: (\w+)[^\n]*-->\n)(.*?)(<!-- end table -->)', re.S)
 
-def load(name:str) -> dict|None:
+
+def load(name: str) -> dict | None:
     "The results dict of table `name`, or None when its JSON does not exist yet."
-    if name not in TABLES: raise KeyError(f"unknown table {name!r}; one of {list(TABLES)}")
-    f = RESULTS/TABLES[name][0]
+    if name not in TABLES:
+        raise KeyError(f"unknown table {name!r}; one of {list(TABLES)}")
+    f = RESULTS / TABLES[name][0]
     return json.loads(f.read_text()) if f.exists() else None
 
-def render(name:str, res:dict|None=None) -> str|None:
+
+def render(name: str, res: dict | None = None) -> str | None:
     "The markdown table `name` (from `res`, default its JSON file); None when there are no results."
     res = load(name) if res is None else res
     return None if res is None else TABLES[name][1](res)
 
-def update_blocks(text:str) -> str:
+
+def update_blocks(text: str) -> str:
     "`text` with every generated block replaced by its current table (blocks without results are left as they are)."
+
     def sub(m):
         t = render(m[2])
         return m[0] if t is None else m[1] + t.rstrip('\n') + '\n' + m[4]
+
     return _BLOCK.sub(sub, text)
 
+
 # %% ../nbs/51_results.ipynb #48a7f97f
-def main(argv:list[str]|None=None):
+def main(argv: list[str] | None = None):
     "Print tables, or rewrite / check README.md's generated blocks."
-    ap = argparse.ArgumentParser(prog='python -m minionerec.results', description='Results tables from bench/results/*.json.')
+    ap = argparse.ArgumentParser(
+        prog='python -m minionerec.results', description='Results tables from bench/results/*.json.'
+    )
     ap.add_argument('names', nargs='*', help=f'tables to print (default: all that exist; {", ".join(TABLES)})')
     ap.add_argument('--readme', action='store_true', help="rewrite README.md's generated blocks")
     ap.add_argument('--check', action='store_true', help="exit 1 when a generated block of README.md is out of date")
     a = ap.parse_args(argv)
-    readme = repo_root()/'README.md'
+    readme = repo_root() / 'README.md'
     if a.readme or a.check:
-        old = readme.read_text(encoding='utf-8'); new = update_blocks(old)
+        old = readme.read_text(encoding='utf-8')
+        new = update_blocks(old)
         blocks = [m[2] for m in _BLOCK.finditer(old)]
         if a.check:
-            if new != old: sys.exit(f"README.md: generated tables out of date ({', '.join(blocks)}): run python -m minionerec.results --readme")
+            if new != old:
+                sys.exit(
+                    f"README.md: generated tables out of date ({', '.join(blocks)}): run python -m minionerec.results --readme"
+                )
             print(f"README.md: {len(blocks)} generated table(s) up to date {blocks}")
         else:
-            if new != old: readme.write_text(new, encoding='utf-8')
-            print(f"README.md: {len(blocks)} generated table(s) {'rewritten' if new != old else 'already up to date'} {blocks}")
+            if new != old:
+                readme.write_text(new, encoding='utf-8')
+            print(
+                f"README.md: {len(blocks)} generated table(s) {'rewritten' if new != old else 'already up to date'} {blocks}"
+            )
         return
     for n in a.names or TABLES:
         t = render(n)
         print(f"## {n}\n\n{t if t is not None else f'(no results: bench/results/{TABLES[n][0]} does not exist)'}\n")
 
+
 # %% ../nbs/51_results.ipynb #89f867de
 #| eval: false
-if __name__ == '__main__' and '__file__' in globals(): main()   # a notebook kernel is `__main__` too, but has no `__file__`
+if __name__ == '__main__' and '__file__' in globals():
+    main()  # a notebook kernel is `__main__` too, but has no `__file__`

@@ -13,173 +13,263 @@ import torch
 from .catalogue import Catalogue
 
 # %% auto #0
-__all__ = ['REWARDS', 'rule_reward', 'ranking_penalties', 'ranking_reward', 'hierarchical_reward', 'semantic_reward',
-           'collaborative_reward', 'group_ranks', 'zero_advantage_fraction', 'Rollout', 'CatalogueReward',
-           'make_rewards']
+__all__ = [
+    'REWARDS',
+    'rule_reward',
+    'ranking_penalties',
+    'ranking_reward',
+    'hierarchical_reward',
+    'semantic_reward',
+    'collaborative_reward',
+    'group_ranks',
+    'zero_advantage_fraction',
+    'Rollout',
+    'CatalogueReward',
+    'make_rewards',
+]
+
 
 # %% ../nbs/31_rewards.ipynb #d885101e
-def rule_reward(gen:Sequence, # generated item (or SID) per completion
-                targets:Sequence, # the sample's target, aligned with `gen`
-               ) -> list[float]:
+def rule_reward(
+    gen: Sequence,  # generated item (or SID) per completion
+    targets: Sequence,  # the sample's target, aligned with `gen`
+) -> list[float]:
     "1.0 where the completion is the target, else 0.0."
-    if len(gen) != len(targets): raise ValueError(f"{len(gen)} completions but {len(targets)} targets")
+    if len(gen) != len(targets):
+        raise ValueError(f"{len(gen)} completions but {len(targets)} targets")
     return [float(g == t) for g, t in zip(gen, targets)]
 
+
 # %% ../nbs/31_rewards.ipynb #cc889ec1
-def ranking_penalties(G:int) -> list[float]:
+def ranking_penalties(G: int) -> list[float]:
     "Penalty of a miss at rank 0..G-1: −(1/log2(i+2)) / Σ_j 1/log2(j+2)."
     w = [1 / math.log2(i + 2) for i in range(G)]
     return [-x / sum(w) for x in w]
 
-def ranking_reward(gen:Sequence, # generated item per completion; groups of G consecutive, best rank first
-                   targets:Sequence, # the sample's target per completion
-                   G:int, # group size
-                  ) -> list[float]:
+
+def ranking_reward(
+    gen: Sequence,  # generated item per completion; groups of G consecutive, best rank first
+    targets: Sequence,  # the sample's target per completion
+    G: int,  # group size
+) -> list[float]:
     "Rule reward plus the rank-aware penalty of misses in groups that contain the target (MiniOneRec's `ranking`)."
     hits = rule_reward(gen, targets)
-    if len(hits) % G: raise ValueError(f"{len(hits)} completions is not a whole number of groups of {G}")
+    if len(hits) % G:
+        raise ValueError(f"{len(hits)} completions is not a whole number of groups of {G}")
     pen, out = ranking_penalties(G), []
     for s in range(0, len(hits), G):
-        h = hits[s:s + G]
+        h = hits[s : s + G]
         out += [x if x or not any(h) else pen[i] for i, x in enumerate(h)]
     return out
 
+
 # %% ../nbs/31_rewards.ipynb #083f5dfb
-def hierarchical_reward(gen:Sequence[Sequence[str]], # generated SID tokens per completion
-                        targets:Sequence[Sequence[str]], # the target's SID tokens
-                        weights:Sequence[float]=(0.2, 0.5, 1.0), # reward for 1, 2, ... matching leading levels
-                       ) -> list[float]:
+def hierarchical_reward(
+    gen: Sequence[Sequence[str]],  # generated SID tokens per completion
+    targets: Sequence[Sequence[str]],  # the target's SID tokens
+    weights: Sequence[float] = (0.2, 0.5, 1.0),  # reward for 1, 2, ... matching leading levels
+) -> list[float]:
     "Credit by the number of leading SID levels that match the target (full match: `weights[-1]`)."
-    if len(gen) != len(targets): raise ValueError(f"{len(gen)} completions but {len(targets)} targets")
+    if len(gen) != len(targets):
+        raise ValueError(f"{len(gen)} completions but {len(targets)} targets")
     out = []
     for g, t in zip(gen, targets):
         g, t = list(g), list(t)
-        if g == t: out.append(float(weights[-1])); continue
+        if g == t:
+            out.append(float(weights[-1]))
+            continue
         k = 0
-        while k < min(len(g), len(t)) and g[k] == t[k]: k += 1
+        while k < min(len(g), len(t)) and g[k] == t[k]:
+            k += 1
         out.append(0.0 if k == 0 else float(weights[min(k, len(weights) - 1) - 1]))
     return out
 
+
 # %% ../nbs/31_rewards.ipynb #73e01851
-def semantic_reward(gen:Sequence[str], # generated item id per completion
-                    targets:Sequence[str], # target item id per completion
-                    emb:np.ndarray, # [N, D] item text embeddings
-                    row:dict[str, int], # item id -> row of `emb`
-                   ) -> list[float]:
+def semantic_reward(
+    gen: Sequence[str],  # generated item id per completion
+    targets: Sequence[str],  # target item id per completion
+    emb: np.ndarray,  # [N, D] item text embeddings
+    row: dict[str, int],  # item id -> row of `emb`
+) -> list[float]:
     "Cosine similarity of the generated and target items' embeddings."
     a, b = emb[[row[g] for g in gen]], emb[[row[t] for t in targets]]
-    num = (a * b).sum(1); den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12
+    num = (a * b).sum(1)
+    den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12
     return (num / den).astype(float).tolist()
 
+
 # %% ../nbs/31_rewards.ipynb #60002b9b
-def collaborative_reward(gen:Sequence[str], # generated item id per completion (never None: decoding is constrained)
-                         histories:Sequence[Sequence[str]], # the sample's history (item ids) per completion
-                         model, # has `.score(history_ids [B,T], candidate_ids [B,G]) -> [B,G]` (SASRec)
-                         index:dict[str, int], # item id -> the model's item id (1..N; 0 = padding)
-                         max_len:int=20, # history items fed to the model
-                        ) -> list[float]:
+def collaborative_reward(
+    gen: Sequence[str],  # generated item id per completion (never None: decoding is constrained)
+    histories: Sequence[Sequence[str]],  # the sample's history (item ids) per completion
+    model,  # has `.score(history_ids [B,T], candidate_ids [B,G]) -> [B,G]` (SASRec)
+    index: dict[str, int],  # item id -> the model's item id (1..N; 0 = padding)
+    max_len: int = 20,  # history items fed to the model
+) -> list[float]:
     "The collaborative model's score of each generated item given its history (0 for an empty history)."
-    if any(g is None or g not in index for g in gen): raise ValueError("collaborative reward: an invalid generated item (constrained decoding should make this impossible)")
+    if any(g is None or g not in index for g in gen):
+        raise ValueError(
+            "collaborative reward: an invalid generated item (constrained decoding should make this impossible)"
+        )
     hist = torch.zeros(len(gen), max_len, dtype=torch.long)
     for b, h in enumerate(histories):
         ids = [index[i] for i in list(h)[-max_len:] if i in index]
-        if ids: hist[b, max_len - len(ids):] = torch.tensor(ids)
-    with torch.no_grad(): s = model.score(hist, torch.tensor([[index[g]] for g in gen]))[:, 0]
+        if ids:
+            hist[b, max_len - len(ids) :] = torch.tensor(ids)
+    with torch.no_grad():
+        s = model.score(hist, torch.tensor([[index[g]] for g in gen]))[:, 0]
     s = torch.where((hist > 0).any(1), s.float().cpu(), torch.zeros_like(s.float().cpu()))
     return s.tolist()
 
+
 # %% ../nbs/31_rewards.ipynb #f5a165ed
-def group_ranks(scores:Sequence[float], # one per completion, groups of G consecutive
-                G:int) -> list[float]:
+def group_ranks(
+    scores: Sequence[float],  # one per completion, groups of G consecutive
+    G: int,
+) -> list[float]:
     "Each score's rank within its group, scaled to [0, 1] (highest = 1; ties share the mean rank)."
     x = torch.as_tensor(scores, dtype=torch.float64).view(-1, G)
-    lower = (x.unsqueeze(2) > x.unsqueeze(1)).sum(2).double()           # how many in the group it beats
+    lower = (x.unsqueeze(2) > x.unsqueeze(1)).sum(2).double()  # how many in the group it beats
     ties = (x.unsqueeze(2) == x.unsqueeze(1)).sum(2).double() - 1
     return ((lower + ties / 2) / max(G - 1, 1)).view(-1).tolist()
 
+
 # %% ../nbs/31_rewards.ipynb #f8ad7da6
-def zero_advantage_fraction(rewards:Sequence[float], # one per completion, groups of G consecutive
-                            G:int) -> float:
+def zero_advantage_fraction(
+    rewards: Sequence[float],  # one per completion, groups of G consecutive
+    G: int,
+) -> float:
     "Fraction of groups whose rewards are all equal (zero advantage for every member)."
     r = torch.as_tensor(rewards, dtype=torch.float64).view(-1, G)
     return float(torch.isclose(r.std(1), torch.zeros(r.shape[0], dtype=torch.float64)).double().mean())
 
+
 # %% ../nbs/31_rewards.ipynb #98a752a3
 class Rollout(NamedTuple):
     "One batch of completions as catalogue objects (groups of G consecutive rows)."
-    sids:list[str] # generated SID string per completion
-    tokens:list[list[str]] # generated SID tokens
-    items:list[str] # generated item (the first item of its SID)
-    targets:list[str] # target item id
-    target_sids:list[str] # target SID string
-    target_tokens:list[list[str]] # target SID tokens
-    histories:list[list[str]] # history item ids
-    G:int # group size
+
+    sids: list[str]  # generated SID string per completion
+    tokens: list[list[str]]  # generated SID tokens
+    items: list[str]  # generated item (the first item of its SID)
+    targets: list[str]  # target item id
+    target_sids: list[str]  # target SID string
+    target_tokens: list[list[str]]  # target SID tokens
+    histories: list[list[str]]  # history item ids
+    G: int  # group size
+
 
 class CatalogueReward:
     "A TRL reward function: completion ids → catalogue items, targets from the sample's columns, then a pure reward."
-    def __init__(self, name:str, # shown in TRL's logs as `rewards/<name>/mean`
-                 fn:Callable[[Rollout], list[float]], # the pure reward applied to the decoded rollout
-                 catalogue:Catalogue, tokenizer, G:int,
-                 binding:dict|None=None, # sample_id -> (prompt, target): checked on every call
-                 log_hits:bool=False, # log `hit_rate` and `group_hit_rate` (one reward per trainer does)
-                ):
-        self.__name__, self.fn, self.cat, self.tok, self.G, self.binding, self.log_hits = name, fn, catalogue, tokenizer, G, binding, log_hits
+
+    def __init__(
+        self,
+        name: str,  # shown in TRL's logs as `rewards/<name>/mean`
+        fn: Callable[[Rollout], list[float]],  # the pure reward applied to the decoded rollout
+        catalogue: Catalogue,
+        tokenizer,
+        G: int,
+        binding: dict | None = None,  # sample_id -> (prompt, target): checked on every call
+        log_hits: bool = False,  # log `hit_rate` and `group_hit_rate` (one reward per trainer does)
+    ):
+        self.__name__, self.fn, self.cat, self.tok, self.G, self.binding, self.log_hits = (
+            name,
+            fn,
+            catalogue,
+            tokenizer,
+            G,
+            binding,
+            log_hits,
+        )
         self.checked = 0
 
-    def decode(self, completion_ids:Sequence[Sequence[int]]) -> list[int]:
+    def decode(self, completion_ids: Sequence[Sequence[int]]) -> list[int]:
         "Trie index of each completion's SID (−1 if none)."
         tr = self.cat.trie
         L = max(len(c) for c in completion_ids)
         gen = torch.full((len(completion_ids), max(L, 1)), tr.pad_id, dtype=torch.long)
-        for b, c in enumerate(completion_ids): gen[b, :len(c)] = torch.tensor(c, dtype=torch.long)
+        for b, c in enumerate(completion_ids):
+            gen[b, : len(c)] = torch.tensor(c, dtype=torch.long)
         return tr.lookup(gen).cpu().tolist()
 
     def rollout(self, completion_ids, target, history=None) -> Rollout:
         "Decode completions and attach each row's own target."
         j = self.decode(completion_ids)
-        if min(j) < 0: raise RuntimeError(f"{sum(x < 0 for x in j)} completions are no catalogue SID (the constrained rollout should make this impossible)")
+        if min(j) < 0:
+            raise RuntimeError(
+                f"{sum(x < 0 for x in j)} completions are no catalogue SID (the constrained rollout should make this impossible)"
+            )
         sids = [self.cat.sids[x] for x in j]
         tsids = [''.join(self.cat.index[t]) for t in target]
-        return Rollout(sids, [self.cat.index[self.cat.items_of[x][0]] for x in j], [self.cat.items_of[x][0] for x in j],
-                       list(target), tsids, [self.cat.index[t] for t in target],
-                       [list(h) for h in (history if history is not None else [[]] * len(j))], self.G)
+        return Rollout(
+            sids,
+            [self.cat.index[self.cat.items_of[x][0]] for x in j],
+            [self.cat.items_of[x][0] for x in j],
+            list(target),
+            tsids,
+            [self.cat.index[t] for t in target],
+            [list(h) for h in (history if history is not None else [[]] * len(j))],
+            self.G,
+        )
 
-    def __call__(self, prompts, completions, completion_ids, target, history=None, sample_id=None, log_metric=None, **kw) -> list[float]:
-        if len(prompts) % self.G: raise RuntimeError(f"{len(prompts)} completions on this process: groups of {self.G} were split")
+    def __call__(
+        self, prompts, completions, completion_ids, target, history=None, sample_id=None, log_metric=None, **kw
+    ) -> list[float]:
+        if len(prompts) % self.G:
+            raise RuntimeError(f"{len(prompts)} completions on this process: groups of {self.G} were split")
         if self.binding is not None and sample_id is not None:
             for sid, p, t in zip(sample_id, prompts, target):
-                if self.binding[sid] != (p, t): raise RuntimeError(f"sample {sid}: prompt/target do not belong together")
+                if self.binding[sid] != (p, t):
+                    raise RuntimeError(f"sample {sid}: prompt/target do not belong together")
             self.checked += len(prompts)
         r = self.rollout(completion_ids, target, history)
         if self.log_hits and log_metric is not None:
             hits = rule_reward(r.sids, r.target_sids)
             log_metric('hit_rate', float(np.mean(hits)))
-            log_metric('group_hit_rate', float(np.mean([any(hits[s:s + self.G]) for s in range(0, len(hits), self.G)])))
+            log_metric(
+                'group_hit_rate', float(np.mean([any(hits[s : s + self.G]) for s in range(0, len(hits), self.G)]))
+            )
         out = self.fn(r)
-        if log_metric is not None:                                      # this reward alone: would its groups teach anything?
+        if log_metric is not None:  # this reward alone: would its groups teach anything?
             log_metric(f'zero_advantage/{self.__name__}', zero_advantage_fraction(out, self.G))
         return out
+
 
 # %% ../nbs/31_rewards.ipynb #5abb83e1
 REWARDS = ('rule', 'ranking', 'hierarchical', 'semantic', 'collaborative', 'collaborative_rank')
 
-def make_rewards(names:Sequence[str], # any of REWARDS
-                 catalogue:Catalogue, tokenizer, G:int,
-                 binding:dict|None=None,
-                 hepo_weights:Sequence[float]=(0.2, 0.5, 1.0),
-                 emb:np.ndarray|None=None, emb_rows:dict|None=None, # for 'semantic'
-                 sasrec=None, sasrec_index:dict|None=None, max_history:int=20, # for 'collaborative'
-                ) -> list[CatalogueReward]:
+
+def make_rewards(
+    names: Sequence[str],  # any of REWARDS
+    catalogue: Catalogue,
+    tokenizer,
+    G: int,
+    binding: dict | None = None,
+    hepo_weights: Sequence[float] = (0.2, 0.5, 1.0),
+    emb: np.ndarray | None = None,
+    emb_rows: dict | None = None,  # for 'semantic'
+    sasrec=None,
+    sasrec_index: dict | None = None,
+    max_history: int = 20,  # for 'collaborative'
+) -> list[CatalogueReward]:
     "TRL reward functions for `names` (the first one also logs hit rates)."
-    fns = {'rule': lambda r: rule_reward(r.sids, r.target_sids),
-           'ranking': lambda r: ranking_reward(r.sids, r.target_sids, r.G),
-           'hierarchical': lambda r: hierarchical_reward(r.tokens, r.target_tokens, hepo_weights),
-           'semantic': lambda r: semantic_reward(r.items, r.targets, emb, emb_rows),
-           'collaborative': lambda r: collaborative_reward(r.items, r.histories, sasrec, sasrec_index, max_history),
-           'collaborative_rank': lambda r: group_ranks(collaborative_reward(r.items, r.histories, sasrec, sasrec_index, max_history), r.G)}
+    fns = {
+        'rule': lambda r: rule_reward(r.sids, r.target_sids),
+        'ranking': lambda r: ranking_reward(r.sids, r.target_sids, r.G),
+        'hierarchical': lambda r: hierarchical_reward(r.tokens, r.target_tokens, hepo_weights),
+        'semantic': lambda r: semantic_reward(r.items, r.targets, emb, emb_rows),
+        'collaborative': lambda r: collaborative_reward(r.items, r.histories, sasrec, sasrec_index, max_history),
+        'collaborative_rank': lambda r: group_ranks(
+            collaborative_reward(r.items, r.histories, sasrec, sasrec_index, max_history), r.G
+        ),
+    }
     bad = [n for n in names if n not in fns]
-    if bad: raise ValueError(f"unknown rewards {bad}; choose from {REWARDS}")
-    if 'semantic' in names and (emb is None or emb_rows is None): raise ValueError("the semantic reward needs item embeddings (--text-emb)")
-    if {'collaborative', 'collaborative_rank'} & set(names) and sasrec is None: raise ValueError("the collaborative rewards need a SASRec folder (--sasrec)")
-    return [CatalogueReward(n, fns[n], catalogue, tokenizer, G, binding, log_hits=(k == 0)) for k, n in enumerate(names)]
+    if bad:
+        raise ValueError(f"unknown rewards {bad}; choose from {REWARDS}")
+    if 'semantic' in names and (emb is None or emb_rows is None):
+        raise ValueError("the semantic reward needs item embeddings (--text-emb)")
+    if {'collaborative', 'collaborative_rank'} & set(names) and sasrec is None:
+        raise ValueError("the collaborative rewards need a SASRec folder (--sasrec)")
+    return [
+        CatalogueReward(n, fns[n], catalogue, tokenizer, G, binding, log_hits=(k == 0)) for k, n in enumerate(names)
+    ]

@@ -17,7 +17,16 @@ from trl import GRPOConfig, GRPOTrainer
 from trl.models import unwrap_model_for_generation
 
 from transformers import set_seed
-from .core import atomic_write_json, atomic_write_text, dist_state, launch_info, parse_config, stage_processes, subplots, write_manifest
+from minionerec.core import (
+    atomic_write_json,
+    atomic_write_text,
+    dist_state,
+    launch_info,
+    parse_config,
+    stage_processes,
+    subplots,
+    write_manifest,
+)
 from .catalogue import Catalogue
 from .evaluate import evaluate_generative
 from .prompts import PromptBuilder, prompt_settings, save_prompt_settings
@@ -29,221 +38,390 @@ from .rewards import REWARDS, make_rewards
 from .rollouts import GROUP_MODES, binding_of, catalogue_groups, prompt_history_mask, rl_dataset
 
 # %% auto #0
-__all__ = ['CONFIG', 'TRL_MINOR', 'PRESETS', 'PLOTS', 'RLConfig', 'check_trl', 'RecGRPOTrainer', 'grpo_config', 'step_logs',
-           'plot_logs', 'run_rl', 'main']
+__all__ = [
+    'CONFIG',
+    'TRL_MINOR',
+    'PRESETS',
+    'PLOTS',
+    'RLConfig',
+    'check_trl',
+    'RecGRPOTrainer',
+    'grpo_config',
+    'step_logs',
+    'plot_logs',
+    'run_rl',
+    'main',
+]
+
 
 # %% ../nbs/35_rl_stage.ipynb #d354925f
 @dataclass
 class RLConfig:
     "GRPO over the catalogue, starting from an SFT checkpoint."
+
     sft: str = field(metadata={'help': 'SFT model folder (save_pretrained: model + tokenizer with the SID tokens)'})
     data: str = field(metadata={'help': 'dataset folder (RecDataset.save) or registry name'})
     sid: str = field(metadata={'help': 'SID folder holding index.json'})
     out: str = field(metadata={'help': 'output folder: final model, summary.json, logs.jsonl, rl.png'})
-    preset: Literal['minionerec', 'trl'] = field(default='minionerec', metadata={'help': 'hyperparameter preset (see minionerec.rl.PRESETS)'})
-    group_mode: Literal['beam', 'beam_sample', 'sample'] = field(default='beam', metadata={'help': 'how the G completions of a group are drawn'})
-    rewards: list[str] = field(default_factory=lambda: ['ranking'], metadata={'help': f'reward functions, any of {REWARDS}'})
-    reward_weights: list[float]|None = field(default=None, metadata={'help': 'one weight per reward (default: all 1)'})
-    num_generations: int|None = field(default=None, metadata={'help': 'G, completions per prompt (default: the preset)'})
-    beta: float|None = field(default=None, metadata={'help': 'KL coefficient (default: the preset)'})
-    lr: float|None = field(default=None, metadata={'help': 'learning rate (default: the preset)'})
-    temperature: float|None = field(default=None, metadata={'help': 'sampling temperature (default: the preset)'})
-    loss_type: str|None = field(default=None, metadata={'help': "TRL loss_type (default: the preset)"})
-    prompts_per_device: int = field(default=4, metadata={'help': 'distinct prompts per device per step (rows = this × G)'})
+    preset: Literal['minionerec', 'trl'] = field(
+        default='minionerec', metadata={'help': 'hyperparameter preset (see minionerec.rl.PRESETS)'}
+    )
+    group_mode: Literal['beam', 'beam_sample', 'sample'] = field(
+        default='beam', metadata={'help': 'how the G completions of a group are drawn'}
+    )
+    rewards: list[str] = field(
+        default_factory=lambda: ['ranking'], metadata={'help': f'reward functions, any of {REWARDS}'}
+    )
+    reward_weights: list[float] | None = field(
+        default=None, metadata={'help': 'one weight per reward (default: all 1)'}
+    )
+    num_generations: int | None = field(
+        default=None, metadata={'help': 'G, completions per prompt (default: the preset)'}
+    )
+    beta: float | None = field(default=None, metadata={'help': 'KL coefficient (default: the preset)'})
+    lr: float | None = field(default=None, metadata={'help': 'learning rate (default: the preset)'})
+    temperature: float | None = field(default=None, metadata={'help': 'sampling temperature (default: the preset)'})
+    loss_type: str | None = field(default=None, metadata={'help': "TRL loss_type (default: the preset)"})
+    prompts_per_device: int = field(
+        default=4, metadata={'help': 'distinct prompts per device per step (rows = this × G)'}
+    )
     grad_accum: int = field(default=1, metadata={'help': 'gradient accumulation steps'})
     epochs: float = field(default=1.0, metadata={'help': 'epochs over the RL samples'})
     max_steps: int = field(default=-1, metadata={'help': 'stop after this many optimizer steps (-1: epochs)'})
-    time_limit: float|None = field(default=None, metadata={'help': 'stop training after this many minutes'})
-    subsample: int|None = field(default=None, metadata={'help': 'train on a random subset of N training samples'})
-    title2sid: int|None = field(default=0, metadata={'help': 'add N title → SID alignment samples (-1: every item)'})
-    max_history: int|None = field(default=None, metadata={'help': "history items shown in a prompt (default: the SFT model's prompt.json)"})
-    chat_template: bool|None = field(default=None, metadata={'help': "chat template on/off (default: the SFT model's prompt.json)"})
-    sasrec: str|None = field(default=None, metadata={'help': 'SASRec folder (collaborative reward)'})
-    text_emb: str|None = field(default=None, metadata={'help': '[N, D] .npy aligned with the item table (semantic reward)'})
-    hepo_weights: list[float] = field(default_factory=lambda: [0.2, 0.5, 1.0], metadata={'help': 'hierarchical reward per matching leading levels'})
-    exclude_history: bool = field(default=False, metadata={'help': "groups never hold an item of the prompt's history (needs compact prompts)"})
+    time_limit: float | None = field(default=None, metadata={'help': 'stop training after this many minutes'})
+    subsample: int | None = field(default=None, metadata={'help': 'train on a random subset of N training samples'})
+    title2sid: int | None = field(default=0, metadata={'help': 'add N title → SID alignment samples (-1: every item)'})
+    max_history: int | None = field(
+        default=None, metadata={'help': "history items shown in a prompt (default: the SFT model's prompt.json)"}
+    )
+    chat_template: bool | None = field(
+        default=None, metadata={'help': "chat template on/off (default: the SFT model's prompt.json)"}
+    )
+    sasrec: str | None = field(default=None, metadata={'help': 'SASRec folder (collaborative reward)'})
+    text_emb: str | None = field(
+        default=None, metadata={'help': '[N, D] .npy aligned with the item table (semantic reward)'}
+    )
+    hepo_weights: list[float] = field(
+        default_factory=lambda: [0.2, 0.5, 1.0], metadata={'help': 'hierarchical reward per matching leading levels'}
+    )
+    exclude_history: bool = field(
+        default=False, metadata={'help': "groups never hold an item of the prompt's history (needs compact prompts)"}
+    )
     eval_limit: int = field(default=0, metadata={'help': 'evaluate N valid samples before and after RL (0: skip)'})
     eval_beams: int = field(default=20, metadata={'help': 'beams for that evaluation'})
     bf16: bool = field(default=False, metadata={'help': 'bf16 mixed precision (GPUs)'})
-    gradient_checkpointing: bool = field(default=False, metadata={'help': 'activation checkpointing (large models on GPUs)'})
+    gradient_checkpointing: bool = field(
+        default=False, metadata={'help': 'activation checkpointing (large models on GPUs)'}
+    )
     seed: int = field(default=42, metadata={'help': 'random seed'})
     logging_steps: int = field(default=1, metadata={'help': 'log every N steps'})
 
-CONFIG = RLConfig   # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
+
+CONFIG = RLConfig  # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
 
 # %% ../nbs/35_rl_stage.ipynb #1321c0ef
-TRL_MINOR = (1, 16)   # the TRL minor version whose internals `RecGRPOTrainer` overrides (settings.ini pins trl>=1.16,<1.17)
+TRL_MINOR = (
+    1,
+    16,
+)  # the TRL minor version whose internals `RecGRPOTrainer` overrides (settings.ini pins trl>=1.16,<1.17)
 _HOOK_ARGS = ['self', 'prompt_ids', 'images', 'multimodal_fields', 'num_generations', 'has_tool_images']
+
 
 def check_trl():
     "Fail loudly when the installed TRL is not the version whose `_generate_single_turn` we override."
     v = Version(trl.__version__)
-    if v.release[:2] != TRL_MINOR: raise RuntimeError(f"minionerec.rl overrides GRPOTrainer internals of TRL {TRL_MINOR[0]}.{TRL_MINOR[1]}.x; found {trl.__version__}")
+    if v.release[:2] != TRL_MINOR:
+        raise RuntimeError(
+            f"minionerec.rl overrides GRPOTrainer internals of TRL {TRL_MINOR[0]}.{TRL_MINOR[1]}.x; found {trl.__version__}"
+        )
     got = list(inspect.signature(GRPOTrainer._generate_single_turn).parameters)
-    if got != _HOOK_ARGS: raise RuntimeError(f"GRPOTrainer._generate_single_turn changed its signature: {got} (expected {_HOOK_ARGS})")
-    if 'self._generate_single_turn(' not in inspect.getsource(GRPOTrainer._generate): raise RuntimeError("GRPOTrainer._generate no longer calls _generate_single_turn")
+    if got != _HOOK_ARGS:
+        raise RuntimeError(f"GRPOTrainer._generate_single_turn changed its signature: {got} (expected {_HOOK_ARGS})")
+    if 'self._generate_single_turn(' not in inspect.getsource(GRPOTrainer._generate):
+        raise RuntimeError("GRPOTrainer._generate no longer calls _generate_single_turn")
+
 
 # %% ../nbs/35_rl_stage.ipynb #42421f3a
 class RecGRPOTrainer(GRPOTrainer):
     "TRL's `GRPOTrainer` whose rollouts are catalogue items: one hook (`_generate_single_turn`) overridden."
-    def __init__(self, *args, catalogue:Catalogue, # the item catalogue (trie of distinct SIDs)
-                 group_mode:str='beam', # 'beam' | 'beam_sample' | 'sample'
-                 exclude_history:bool=False, # groups never hold an item of the prompt's history (compact prompts)
-                 **kwargs):
+
+    def __init__(
+        self,
+        *args,
+        catalogue: Catalogue,  # the item catalogue (trie of distinct SIDs)
+        group_mode: str = 'beam',  # 'beam' | 'beam_sample' | 'sample'
+        exclude_history: bool = False,  # groups never hold an item of the prompt's history (compact prompts)
+        **kwargs,
+    ):
         check_trl()
-        if group_mode not in GROUP_MODES: raise ValueError(f"group_mode {group_mode!r}; one of {GROUP_MODES}")
+        if group_mode not in GROUP_MODES:
+            raise ValueError(f"group_mode {group_mode!r}; one of {GROUP_MODES}")
         self.catalogue, self.group_mode, self.exclude_history = catalogue, group_mode, exclude_history
         super().__init__(*args, **kwargs)
         a, G = self.args, self.num_generations
         if (a.per_device_train_batch_size * a.steps_per_generation) % G:
-            raise ValueError(f"per-device generation batch {a.per_device_train_batch_size}×{a.steps_per_generation} is not a multiple of "
-                             f"num_generations={G}: groups would be split across processes")
-        if len(catalogue.trie) < G: raise ValueError(f"catalogue of {len(catalogue.trie)} SIDs < num_generations={G}")
-        tk = self._tokenizer   # TRL tokenizes prompts with special tokens; SFT and evaluation never add any
+            raise ValueError(
+                f"per-device generation batch {a.per_device_train_batch_size}×{a.steps_per_generation} is not a multiple of "
+                f"num_generations={G}: groups would be split across processes"
+            )
+        if len(catalogue.trie) < G:
+            raise ValueError(f"catalogue of {len(catalogue.trie)} SIDs < num_generations={G}")
+        tk = self._tokenizer  # TRL tokenizes prompts with special tokens; SFT and evaluation never add any
         if tk('x')['input_ids'] != tk('x', add_special_tokens=False)['input_ids']:
-            raise ValueError("the tokenizer adds special tokens (e.g. BOS) to prompts: RL prompts would differ from SFT/evaluation prompts")
+            raise ValueError(
+                "the tokenizer adds special tokens (e.g. BOS) to prompts: RL prompts would differ from SFT/evaluation prompts"
+            )
 
     def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
         "One constrained decode per group of `num_generations` identical prompts; returns (completion_ids, None)."
         G, dev, t0 = num_generations, self.accelerator.device, time.perf_counter()
-        if len(prompt_ids) % G: raise RuntimeError(f"{len(prompt_ids)} prompts is not a whole number of groups of {G}")
+        if len(prompt_ids) % G:
+            raise RuntimeError(f"{len(prompt_ids)} prompts is not a whole number of groups of {G}")
         firsts = [list(prompt_ids[s]) for s in range(0, len(prompt_ids), G)]
         for s, p in zip(range(0, len(prompt_ids), G), firsts):
-            if any(list(prompt_ids[s + k]) != p for k in range(G)): raise RuntimeError("prompts do not arrive in groups of G identical rows")
+            if any(list(prompt_ids[s + k]) != p for k in range(G)):
+                raise RuntimeError("prompts do not arrive in groups of G identical rows")
         P = max(len(p) for p in firsts)
         pad = self._tokenizer.pad_token_id
         ids = torch.tensor([[pad] * (P - len(p)) + p for p in firsts], device=dev)
         mask = torch.tensor([[0] * (P - len(p)) + [1] * len(p) for p in firsts], device=dev)
         trie = self.catalogue.trie.to(dev)
         ban = prompt_history_mask(firsts, trie) if self.exclude_history else None
-        with unwrap_model_for_generation(self.model_wrapped, self.accelerator,
-                                         gather_deepspeed3_params=self.args.ds3_gather_for_generation) as m:
+        with unwrap_model_for_generation(
+            self.model_wrapped, self.accelerator, gather_deepspeed3_params=self.args.ds3_gather_for_generation
+        ) as m:
             completion_ids = catalogue_groups(m, ids, mask, trie, G, self.group_mode, self.temperature, banned=ban)
         mode = 'train' if self.model.training else 'eval'
         self._metrics[mode]['time/generate'].append(time.perf_counter() - t0)
         return completion_ids, None
 
+
 # %% ../nbs/35_rl_stage.ipynb #35fcb39a
 PRESETS = {
-    'minionerec': dict(beta=1e-3, num_generations=16, learning_rate=1e-5, temperature=1.0, loss_type='grpo', scale_rewards='group'),
+    'minionerec': dict(
+        beta=1e-3, num_generations=16, learning_rate=1e-5, temperature=1.0, loss_type='grpo', scale_rewards='group'
+    ),
     'trl': dict(),
 }
 
-def grpo_config(preset:str='minionerec', # a key of PRESETS
-                **kwargs, # any `GRPOConfig` field; wins over the preset
-               ):
+
+def grpo_config(
+    preset: str = 'minionerec',  # a key of PRESETS
+    **kwargs,  # any `GRPOConfig` field; wins over the preset
+):
     "A `GRPOConfig` from a preset plus overrides (CPU when no GPU is present, float32 unless bf16 is asked for, no external loggers, no activation checkpointing)."
-    if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; one of {list(PRESETS)}")
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; one of {list(PRESETS)}")
     # TRL's GRPOConfig turns bf16 autocast on by default, on a CPU too: mixed precision is the caller's choice here (`bf16=True`)
-    kw = dict(report_to='none', save_strategy='no', logging_steps=1, use_cpu=not torch.cuda.is_available(), gradient_checkpointing=False, bf16=False,
-              disable_tqdm=True, remove_unused_columns=False) | PRESETS[preset] | kwargs
+    kw = (
+        dict(
+            report_to='none',
+            save_strategy='no',
+            logging_steps=1,
+            use_cpu=not torch.cuda.is_available(),
+            gradient_checkpointing=False,
+            bf16=False,
+            disable_tqdm=True,
+            remove_unused_columns=False,
+        )
+        | PRESETS[preset]
+        | kwargs
+    )
     return GRPOConfig(**kw)
 
-# %% ../nbs/35_rl_stage.ipynb #412fe410
-PLOTS = (('reward (mean ± std)', 'rewards/{}/mean'), ('hit rate', 'hit_rate'), ('zero-advantage groups', 'frac_reward_zero_std'),
-         ('KL to reference', 'kl'), ('seconds per step', 'step_time'))
 
-def step_logs(log_history:list[dict]) -> list[dict]:
+# %% ../nbs/35_rl_stage.ipynb #412fe410
+PLOTS = (
+    ('reward (mean ± std)', 'rewards/{}/mean'),
+    ('hit rate', 'hit_rate'),
+    ('zero-advantage groups', 'frac_reward_zero_std'),
+    ('KL to reference', 'kl'),
+    ('seconds per step', 'step_time'),
+)
+
+
+def step_logs(log_history: list[dict]) -> list[dict]:
     "The per-step training logs (with `time/update` = step time − generation time)."
     out = []
     for h in log_history:
-        if 'step_time' not in h and 'frac_reward_zero_std' not in h: continue
+        if 'step_time' not in h and 'frac_reward_zero_std' not in h:
+            continue
         h = dict(h)
-        if 'step_time' in h and 'time/generate' in h: h['time/update'] = h['step_time'] - h['time/generate']
+        if 'step_time' in h and 'time/generate' in h:
+            h['time/update'] = h['step_time'] - h['time/generate']
         out.append(h)
     return out
 
-def plot_logs(logs:list[dict], path:str|os.PathLike|None=None):
+
+def plot_logs(logs: list[dict], path: str | os.PathLike | None = None):
     "Rewards, hit rate, zero-advantage fraction, KL and time per step (generation vs update); saved to `path`."
     fig, axs = subplots(1, 5, save=path is not None, figsize=(20, 3.2))
     steps = [h.get('step', i + 1) for i, h in enumerate(logs)]
     names = sorted({k.split('/')[1] for h in logs for k in h if k.startswith('rewards/') and k.endswith('/mean')})
     for ax, (title, key) in zip(axs, PLOTS):
         keys = [key.format(n) for n in names] if '{}' in key else [key]
-        if key == 'step_time': keys = ['step_time', 'time/generate', 'time/update']
-        if key == 'hit_rate': keys = ['hit_rate', 'group_hit_rate']
+        if key == 'step_time':
+            keys = ['step_time', 'time/generate', 'time/update']
+        if key == 'hit_rate':
+            keys = ['hit_rate', 'group_hit_rate']
         for k in keys:
             ys = np.array([h.get(k, np.nan) for h in logs], dtype=float)
-            if np.isnan(ys).all(): continue
+            if np.isnan(ys).all():
+                continue
             ax.plot(steps, ys, label=k.replace('rewards/', '').replace('/mean', ''))
-            if k.endswith('/mean'):                                       # ± one std of the reward over the step's completions
+            if k.endswith('/mean'):  # ± one std of the reward over the step's completions
                 sd = np.array([h.get(k[:-5] + '/std', np.nan) for h in logs], dtype=float)
                 ax.fill_between(steps, ys - sd, ys + sd, alpha=0.15)
-        ax.set_title(title); ax.set_xlabel('step')
-        if len(keys) > 1: ax.legend(fontsize=7)
+        ax.set_title(title)
+        ax.set_xlabel('step')
+        if len(keys) > 1:
+            ax.legend(fontsize=7)
     fig.tight_layout()
-    if path is not None: fig.savefig(path, dpi=100)
+    if path is not None:
+        fig.savefig(path, dpi=100)
     return fig
 
+
 # %% ../nbs/35_rl_stage.ipynb #bcfb6b1d
-def _valid_eval(model, builder, cat, ds, c:RLConfig) -> dict:
-    rows = ds.splits['valid'].to_dict('records')[:c.eval_limit]
+def _valid_eval(model, builder, cat, ds, c: RLConfig) -> dict:
+    rows = ds.splits['valid'].to_dict('records')[: c.eval_limit]
     m, _ = evaluate_generative(model, builder, cat, rows, num_beams=c.eval_beams, ks=(1, 5, 10), progress=False)
     return m
 
-def run_rl(c:RLConfig) -> dict:
+
+def run_rl(c: RLConfig) -> dict:
     "Load SFT model, data and SIDs; run GRPO; write the model, logs, plot and metrics."
     set_seed(c.seed)
     out = Path(c.out)
     ds = load_rec_dataset(c.data)
-    index = load_index(Path(c.sid)/'index.json', allow_collisions=True, allow_mixed_lengths=True)
+    index = load_index(Path(c.sid) / 'index.json', allow_collisions=True, allow_mixed_lengths=True)
     model, tok = load_model(c.sft)
     cat = Catalogue(index, tok)
     pb = PromptBuilder(index, ds.item_titles(), tokenizer=tok, **prompt_settings(c.sft, c.max_history, c.chat_template))
-    if c.exclude_history and pb.style != 'compact': raise ValueError(f"--exclude-history needs a model trained on compact prompts ({c.sft}/prompt.json)")
+    if c.exclude_history and pb.style != 'compact':
+        raise ValueError(f"--exclude-history needs a model trained on compact prompts ({c.sft}/prompt.json)")
     data = rl_dataset(ds, pb, subsample=c.subsample, title2sid=None if c.title2sid == -1 else c.title2sid, seed=c.seed)
-    over = {k: v for k, v in dict(num_generations=c.num_generations, beta=c.beta, learning_rate=c.lr, temperature=c.temperature,
-                                   loss_type=c.loss_type).items() if v is not None}
+    over = {
+        k: v
+        for k, v in dict(
+            num_generations=c.num_generations,
+            beta=c.beta,
+            learning_rate=c.lr,
+            temperature=c.temperature,
+            loss_type=c.loss_type,
+        ).items()
+        if v is not None
+    }
     G = over.get('num_generations', PRESETS[c.preset].get('num_generations', 8))
-    args = grpo_config(c.preset, output_dir=str(out/'trainer'), per_device_train_batch_size=c.prompts_per_device * G,
-                       gradient_accumulation_steps=c.grad_accum, num_train_epochs=c.epochs, max_steps=c.max_steps,
-                       max_completion_length=cat.trie.depth + 1, reward_weights=c.reward_weights, bf16=c.bf16, gradient_checkpointing=c.gradient_checkpointing,
-                       seed=c.seed, logging_steps=c.logging_steps, **over)
+    args = grpo_config(
+        c.preset,
+        output_dir=str(out / 'trainer'),
+        per_device_train_batch_size=c.prompts_per_device * G,
+        gradient_accumulation_steps=c.grad_accum,
+        num_train_epochs=c.epochs,
+        max_steps=c.max_steps,
+        max_completion_length=cat.trie.depth + 1,
+        reward_weights=c.reward_weights,
+        bf16=c.bf16,
+        gradient_checkpointing=c.gradient_checkpointing,
+        seed=c.seed,
+        logging_steps=c.logging_steps,
+        **over,
+    )
     emb = rows = sas = sas_index = None
     if 'semantic' in c.rewards:
-        emb = np.load(c.text_emb or '') ; rows = {i: k for k, i in enumerate(ds.items['item_id'])}
-        if len(emb) != len(ds.items): raise ValueError(f"{c.text_emb}: {len(emb)} rows for {len(ds.items)} items")
+        emb = np.load(c.text_emb or '')
+        rows = {i: k for k, i in enumerate(ds.items['item_id'])}
+        if len(emb) != len(ds.items):
+            raise ValueError(f"{c.text_emb}: {len(emb)} rows for {len(ds.items)} items")
     if {'collaborative', 'collaborative_rank'} & set(c.rewards):
         sas = SASRec.from_pretrained(c.sasrec or '')
         ids = sas.item_ids or list(ds.items['item_id'])
         sas_index = {i: k for k, i in enumerate(ids, 1)}
-    fns = make_rewards(c.rewards, cat, tok, G, binding=binding_of(data), hepo_weights=c.hepo_weights,
-                       emb=emb, emb_rows=rows, sasrec=sas, sasrec_index=sas_index, max_history=pb.max_history)
+    fns = make_rewards(
+        c.rewards,
+        cat,
+        tok,
+        G,
+        binding=binding_of(data),
+        hepo_weights=c.hepo_weights,
+        emb=emb,
+        emb_rows=rows,
+        sasrec=sas,
+        sasrec_index=sas_index,
+        max_history=pb.max_history,
+    )
     state = dist_state()
     before = _valid_eval(model, pb, cat, ds, c) if c.eval_limit and state.is_main_process else None
-    trainer = RecGRPOTrainer(model=model, reward_funcs=fns, args=args, train_dataset=data, processing_class=tok, catalogue=cat,
-                             group_mode=c.group_mode, exclude_history=c.exclude_history,
-                             callbacks=[TimeLimit(c.time_limit)] if c.time_limit else None)
+    trainer = RecGRPOTrainer(
+        model=model,
+        reward_funcs=fns,
+        args=args,
+        train_dataset=data,
+        processing_class=tok,
+        catalogue=cat,
+        group_mode=c.group_mode,
+        exclude_history=c.exclude_history,
+        callbacks=[TimeLimit(c.time_limit)] if c.time_limit else None,
+    )
     t0 = time.time()
     trainer.train()
     seconds = time.time() - t0
     trainer.save_model(str(out))
-    if not trainer.accelerator.is_main_process: return {}
-    tok.save_pretrained(out); save_prompt_settings(out, pb)
+    if not trainer.accelerator.is_main_process:
+        return {}
+    tok.save_pretrained(out)
+    save_prompt_settings(out, pb)
     logs = step_logs(trainer.state.log_history)
     mean = lambda k: float(np.nanmean([h[k] for h in logs if k in h])) if any(k in h for h in logs) else None
-    summary = dict(steps=trainer.state.global_step, samples=len(data), seconds=round(seconds, 1), group_mode=c.group_mode,
-                   rewards=list(c.rewards), G=G, processes=trainer.accelerator.num_processes,
-                   zero_advantage_fraction=mean('frac_reward_zero_std'), hit_rate=mean('hit_rate'), group_hit_rate=mean('group_hit_rate'),
-                   zero_advantage_by_reward={n: mean(f'zero_advantage/{n}') for n in c.rewards},   # each reward alone, same groups
-                   kl=mean('kl'), step_time=mean('step_time'), generate_time=mean('time/generate'), update_time=mean('time/update'),
-                   binding_checked=sum(f.checked for f in fns))
+    summary = dict(
+        steps=trainer.state.global_step,
+        samples=len(data),
+        seconds=round(seconds, 1),
+        group_mode=c.group_mode,
+        rewards=list(c.rewards),
+        G=G,
+        processes=trainer.accelerator.num_processes,
+        zero_advantage_fraction=mean('frac_reward_zero_std'),
+        hit_rate=mean('hit_rate'),
+        group_hit_rate=mean('group_hit_rate'),
+        zero_advantage_by_reward={n: mean(f'zero_advantage/{n}') for n in c.rewards},  # each reward alone, same groups
+        kl=mean('kl'),
+        step_time=mean('step_time'),
+        generate_time=mean('time/generate'),
+        update_time=mean('time/update'),
+        binding_checked=sum(f.checked for f in fns),
+    )
     if before is not None:
         model = trainer.accelerator.unwrap_model(trainer.model)
         summary |= dict(valid_before=before, valid_after=_valid_eval(model, pb, cat, ds, c))
-    atomic_write_json(out/'summary.json', summary)                     # a training summary; evaluation writes metrics.json
-    atomic_write_text(out/'logs.jsonl', ''.join(json.dumps(h) + '\n' for h in logs))
-    grpo = ('beta', 'num_generations', 'learning_rate', 'temperature', 'loss_type', 'scale_rewards', 'per_device_train_batch_size',
-            'gradient_accumulation_steps')
-    write_manifest(out, 'rl', config=asdict(c), launch=launch_info(trainer.accelerator), grpo={k: getattr(args, k) for k in grpo})
-    plot_logs(logs, out/'rl.png')
+    atomic_write_json(out / 'summary.json', summary)  # a training summary; evaluation writes metrics.json
+    atomic_write_text(out / 'logs.jsonl', ''.join(json.dumps(h) + '\n' for h in logs))
+    grpo = (
+        'beta',
+        'num_generations',
+        'learning_rate',
+        'temperature',
+        'loss_type',
+        'scale_rewards',
+        'per_device_train_batch_size',
+        'gradient_accumulation_steps',
+    )
+    write_manifest(
+        out, 'rl', config=asdict(c), launch=launch_info(trainer.accelerator), grpo={k: getattr(args, k) for k in grpo}
+    )
+    plot_logs(logs, out / 'rl.png')
     print(json.dumps({k: v for k, v in summary.items() if not isinstance(v, dict)}, indent=1))
     return summary
 
-def main(argv:list[str]|None=None):
+
+def main(argv: list[str] | None = None):
     "Entry point of `python -m minionerec.rl`."
-    with stage_processes(): return run_rl(parse_config(RLConfig, argv, prog='python -m minionerec.rl'))
+    with stage_processes():
+        return run_rl(parse_config(RLConfig, argv, prog='python -m minionerec.rl'))
+
 
 # %% ../nbs/35_rl_stage.ipynb #1e98bcae
 #| eval: false
-if __name__ == '__main__' and '__file__' in globals(): main()   # a notebook kernel is `__main__` too, but has no `__file__`
+if __name__ == '__main__' and '__file__' in globals():
+    main()  # a notebook kernel is `__main__` too, but has no `__file__`

@@ -18,33 +18,54 @@ from .prompts import PromptBuilder
 # %% auto #0
 __all__ = ['GROUP_MODES', 'rl_dataset', 'binding_of', 'catalogue_groups', 'prompt_history_mask']
 
+
 # %% ../nbs/32_rollouts.ipynb #c863dfb4
-def rl_dataset(ds, # a `RecDataset` with a train split
-               builder:PromptBuilder, # the one prompt builder (with the model's tokenizer)
-               split:str='train', subsample:int|None=None, # a random subset of this many samples
-               title2sid:int|None=0, # add this many title → SID samples (None: every item with a SID)
-               seed:int=0):
+def rl_dataset(
+    ds,  # a `RecDataset` with a train split
+    builder: PromptBuilder,  # the one prompt builder (with the model's tokenizer)
+    split: str = 'train',
+    subsample: int | None = None,  # a random subset of this many samples
+    title2sid: int | None = 0,  # add this many title → SID samples (None: every item with a SID)
+    seed: int = 0,
+):
     "A `datasets.Dataset` with prompt, sample_id, target, history, task."
     df = ds.splits[split]
-    if subsample is not None and subsample < len(df): df = df.sample(n=subsample, random_state=seed).sort_values('sample_id')
-    rows = [dict(prompt=builder.prompt('seq_sid', h), sample_id=int(i), target=str(t), history=[str(x) for x in h], task='seq_sid')
-            for i, h, t in zip(df['sample_id'], df['history'], df['target'])]
+    if subsample is not None and subsample < len(df):
+        df = df.sample(n=subsample, random_state=seed).sort_values('sample_id')
+    rows = [
+        dict(
+            prompt=builder.prompt('seq_sid', h),
+            sample_id=int(i),
+            target=str(t),
+            history=[str(x) for x in h],
+            task='seq_sid',
+        )
+        for i, h, t in zip(df['sample_id'], df['history'], df['target'])
+    ]
     if title2sid is None or title2sid > 0:
         items = [i for i in ds.items['item_id'] if i in builder.sids]
-        if title2sid is not None and title2sid < len(items): items = random.Random(seed).sample(items, title2sid)
+        if title2sid is not None and title2sid < len(items):
+            items = random.Random(seed).sample(items, title2sid)
         start = int(ds.splits[split]['sample_id'].max()) + 1
-        rows += [dict(prompt=builder.prompt('title2sid', item=i), sample_id=start + k, target=i, history=[], task='title2sid')
-                 for k, i in enumerate(items)]
+        rows += [
+            dict(
+                prompt=builder.prompt('title2sid', item=i), sample_id=start + k, target=i, history=[], task='title2sid'
+            )
+            for k, i in enumerate(items)
+        ]
     return Dataset.from_list(rows)
+
 
 def binding_of(dataset) -> dict:
     "sample_id -> (prompt, target) of a dataset made by `rl_dataset`."
     return {s: (p, t) for s, p, t in zip(dataset['sample_id'], dataset['prompt'], dataset['target'])}
 
+
 # %% ../nbs/32_rollouts.ipynb #61b95b27
 GROUP_MODES = ('beam', 'beam_sample', 'sample')
 
-def _sequence_logp(scores:tuple, gen:torch.Tensor, eos_id:int) -> torch.Tensor:
+
+def _sequence_logp(scores: tuple, gen: torch.Tensor, eos_id: int) -> torch.Tensor:
     "Sum of log-probabilities (of the processed scores) of each row's tokens up to and including the first EOS."
     lp = torch.stack([s.float().log_softmax(-1) for s in scores], 1).gather(2, gen.unsqueeze(2)).squeeze(2)  # [R, n]
     n = gen.shape[1]
@@ -52,44 +73,81 @@ def _sequence_logp(scores:tuple, gen:torch.Tensor, eos_id:int) -> torch.Tensor:
     keep = torch.arange(n).unsqueeze(0) <= first.unsqueeze(1)
     return torch.where(keep, lp.nan_to_num(neginf=-1e4), torch.zeros_like(lp)).sum(1)
 
+
 @torch.no_grad()
-def catalogue_groups(model, input_ids:torch.Tensor, # [B, P] left-padded distinct prompts
-                     attention_mask:torch.Tensor, trie:CatalogueTrie, G:int, # group size
-                     mode:str='beam', temperature:float=1.0,
-                     banned:torch.Tensor|None=None, # [B, N] bool: items a prompt's group may not hold
-                    ) -> list[list[int]]: # B*G completions (SID token ids + EOS), groups best first
+def catalogue_groups(
+    model,
+    input_ids: torch.Tensor,  # [B, P] left-padded distinct prompts
+    attention_mask: torch.Tensor,
+    trie: CatalogueTrie,
+    G: int,  # group size
+    mode: str = 'beam',
+    temperature: float = 1.0,
+    banned: torch.Tensor | None = None,  # [B, N] bool: items a prompt's group may not hold
+) -> list[list[int]]:  # B*G completions (SID token ids + EOS), groups best first
     "G catalogue items per prompt as completion token ids, by constrained beams, beam sampling or sampling."
-    if mode not in GROUP_MODES: raise ValueError(f"group_mode {mode!r}; one of {GROUP_MODES}")
+    if mode not in GROUP_MODES:
+        raise ValueError(f"group_mode {mode!r}; one of {GROUP_MODES}")
     B, P = input_ids.shape
     if mode == 'beam':
-        items = constrained_beam_search(model, input_ids, attention_mask, trie, num_beams=G, banned=banned).items   # [B, G]
+        items = constrained_beam_search(
+            model, input_ids, attention_mask, trie, num_beams=G, banned=banned
+        ).items  # [B, G]
     else:
-        gc = GenerationConfig(do_sample=True, num_beams=G if mode == 'beam_sample' else 1, num_return_sequences=G,
-                              temperature=temperature, top_k=0, top_p=1.0, max_new_tokens=trie.depth + 1, min_new_tokens=0,
-                              length_penalty=0.0, early_stopping=False, eos_token_id=trie.eos_id, pad_token_id=trie.pad_id,
-                              output_scores=True, return_dict_in_generate=True, use_cache=True)
-        out = model.generate(input_ids=input_ids, attention_mask=attention_mask, generation_config=gc,
-                             logits_processor=LogitsProcessorList([TrieLogitsProcessor(trie, P, banned=banned, rows_per_prompt=G)]))
+        gc = GenerationConfig(
+            do_sample=True,
+            num_beams=G if mode == 'beam_sample' else 1,
+            num_return_sequences=G,
+            temperature=temperature,
+            top_k=0,
+            top_p=1.0,
+            max_new_tokens=trie.depth + 1,
+            min_new_tokens=0,
+            length_penalty=0.0,
+            early_stopping=False,
+            eos_token_id=trie.eos_id,
+            pad_token_id=trie.pad_id,
+            output_scores=True,
+            return_dict_in_generate=True,
+            use_cache=True,
+        )
+        out = model.generate(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            generation_config=gc,
+            logits_processor=LogitsProcessorList([TrieLogitsProcessor(trie, P, banned=banned, rows_per_prompt=G)]),
+        )
         gen = out.sequences[:, P:]
         items = trie.lookup(gen).view(B, G)
-        score = (out.sequences_scores if mode == 'beam_sample' else _sequence_logp(out.scores, gen, trie.eos_id)).view(B, G)
+        score = (out.sequences_scores if mode == 'beam_sample' else _sequence_logp(out.scores, gen, trie.eos_id)).view(
+            B, G
+        )
         order = score.argsort(dim=1, descending=True, stable=True)
         items = items.gather(1, order.to(items.device))
-    if (items < 0).any(): raise RuntimeError(f"a group holds fewer than G={G} catalogue items (catalogue of {len(trie)} items)")
+    if (items < 0).any():
+        raise RuntimeError(f"a group holds fewer than G={G} catalogue items (catalogue of {len(trie)} items)")
     seqs, lens = trie.seqs.to(items.device), trie.lengths.to(items.device)
-    return [seqs[i, :lens[i] + 1].tolist() for i in items.reshape(-1).tolist()]
+    return [seqs[i, : lens[i] + 1].tolist() for i in items.reshape(-1).tolist()]
+
 
 # %% ../nbs/32_rollouts.ipynb #526a2e24
-def prompt_history_mask(prompts:Sequence[Sequence[int]], # compact prompt token ids: `sid EOS` per history item
-                        trie:CatalogueTrie) -> torch.Tensor: # [B, N] bool: the catalogue SIDs the prompt shows
+def prompt_history_mask(
+    prompts: Sequence[Sequence[int]],  # compact prompt token ids: `sid EOS` per history item
+    trie: CatalogueTrie,
+) -> torch.Tensor:  # [B, N] bool: the catalogue SIDs the prompt shows
     "The catalogue SIDs written in each compact prompt (its history), as a banned mask."
     out = torch.zeros(len(prompts), len(trie), dtype=torch.bool)
     for b, p in enumerate(prompts):
         chunk = []
         for t in list(p):
-            if t != trie.eos_id: chunk.append(int(t)); continue
+            if t != trie.eos_id:
+                chunk.append(int(t))
+                continue
             j = trie.index_of.get(tuple(chunk))
-            if j is None: raise ValueError(f"prompt {b}: {chunk} is no catalogue SID — exclude_history needs compact prompts")
-            out[b, j] = True; chunk = []
-        if chunk: raise ValueError(f"prompt {b} does not end with EOS — exclude_history needs compact prompts")
+            if j is None:
+                raise ValueError(f"prompt {b}: {chunk} is no catalogue SID — exclude_history needs compact prompts")
+            out[b, j] = True
+            chunk = []
+        if chunk:
+            raise ValueError(f"prompt {b} does not end with EOS — exclude_history needs compact prompts")
     return out

@@ -19,140 +19,198 @@ from .core import atomic_torch_save, atomic_write, atomic_write_json
 # %% auto #0
 __all__ = ['SASRecConfig', 'SASRec']
 
+
 # %% ../nbs/44_sasrec.ipynb #f6b7ee20
 @dataclass
 class SASRecConfig:
     "SASRec hyperparameters (defaults: RecBole 1.2.1's SASRec)."
-    num_items: int = 100 # N: item ids are 1..N, V = N + 1
-    max_len: int = 20 # longest history (positions)
-    hidden: int = 64 # D
-    inner: int = 256 # feed-forward width
-    layers: int = 2 # transformer blocks
-    heads: int = 2 # attention heads (D must divide by it)
-    dropout: float = 0.5 # on the input embeddings and after each sub-layer
-    attn_dropout: float = 0.5 # on the attention weights
+
+    num_items: int = 100  # N: item ids are 1..N, V = N + 1
+    max_len: int = 20  # longest history (positions)
+    hidden: int = 64  # D
+    inner: int = 256  # feed-forward width
+    layers: int = 2  # transformer blocks
+    heads: int = 2  # attention heads (D must divide by it)
+    dropout: float = 0.5  # on the input embeddings and after each sub-layer
+    attn_dropout: float = 0.5  # on the attention weights
     layer_norm_eps: float = 1e-12
-    init_std: float = 0.02 # normal init of Linear and Embedding weights
+    init_std: float = 0.02  # normal init of Linear and Embedding weights
+
 
 class _Dropout(nn.Module):
     "Inverted dropout; on CPU a mask from `torch.rand` is about twice as fast as `nn.Dropout`'s Bernoulli sampling."
-    def __init__(self, p:float):
-        super().__init__(); self.p = p
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+
     def forward(self, x):
-        if not self.training or self.p == 0: return x
-        if x.is_cuda: return F.dropout(x, self.p, True)
+        if not self.training or self.p == 0:
+            return x
+        if x.is_cuda:
+            return F.dropout(x, self.p, True)
         return x * ((torch.rand_like(x) >= self.p).to(x.dtype) * (1.0 / (1.0 - self.p)))
+
 
 class _Attention(nn.Module):
     "Multi-head self-attention (SDPA, dropout on the weights), then dropout, residual and LayerNorm (post-LN)."
-    def __init__(self, c:SASRecConfig):
+
+    def __init__(self, c: SASRecConfig):
         super().__init__()
-        if c.hidden % c.heads: raise ValueError(f"hidden {c.hidden} is not a multiple of heads {c.heads}")
+        if c.hidden % c.heads:
+            raise ValueError(f"hidden {c.hidden} is not a multiple of heads {c.heads}")
         self.heads, self.attn_dropout = c.heads, c.attn_dropout
-        self.qkv = nn.Linear(c.hidden, 3 * c.hidden)   # RecBole: query, key, value
-        self.out = nn.Linear(c.hidden, c.hidden)       # dense
+        self.qkv = nn.Linear(c.hidden, 3 * c.hidden)  # RecBole: query, key, value
+        self.out = nn.Linear(c.hidden, c.hidden)  # dense
         self.drop = _Dropout(c.dropout)
         self.ln = nn.LayerNorm(c.hidden, eps=c.layer_norm_eps)
-    def forward(self, x, mask): # x [B, T, D]; mask [B, 1, T, T] bool, True = may attend
+
+    def forward(self, x, mask):  # x [B, T, D]; mask [B, 1, T, T] bool, True = may attend
         B, T, D = x.shape
-        q, k, v = self.qkv(x).view(B, T, 3, self.heads, D // self.heads).permute(2, 0, 3, 1, 4)  # 3 × [B, heads, T, D/heads]
+        q, k, v = (
+            self.qkv(x).view(B, T, 3, self.heads, D // self.heads).permute(2, 0, 3, 1, 4)
+        )  # 3 × [B, heads, T, D/heads]
         # softmax(q kᵀ / √(D/heads), masked) with dropout on the weights, times v
-        a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.attn_dropout if self.training else 0.0)
-        return self.ln(x + self.drop(self.out(a.transpose(1, 2).reshape(B, T, D))))   # a [B, heads, T, D/heads]
+        a = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, dropout_p=self.attn_dropout if self.training else 0.0
+        )
+        return self.ln(x + self.drop(self.out(a.transpose(1, 2).reshape(B, T, D))))  # a [B, heads, T, D/heads]
+
 
 class _FeedForward(nn.Module):
     "W₂ GELU(W₁ x), then dropout, residual and LayerNorm (post-LN)."
-    def __init__(self, c:SASRecConfig):
+
+    def __init__(self, c: SASRecConfig):
         super().__init__()
         self.w1, self.w2 = nn.Linear(c.hidden, c.inner), nn.Linear(c.inner, c.hidden)
         self.drop, self.ln = _Dropout(c.dropout), nn.LayerNorm(c.hidden, eps=c.layer_norm_eps)
-    def forward(self, x): return self.ln(x + self.drop(self.w2(F.gelu(self.w1(x)))))
+
+    def forward(self, x):
+        return self.ln(x + self.drop(self.w2(F.gelu(self.w1(x)))))
+
 
 class _Block(nn.Module):
-    def __init__(self, c:SASRecConfig):
+    def __init__(self, c: SASRecConfig):
         super().__init__()
         self.attn, self.ffn = _Attention(c), _FeedForward(c)
-    def forward(self, x, mask): return self.ffn(self.attn(x, mask))
+
+    def forward(self, x, mask):
+        return self.ffn(self.attn(x, mask))
+
 
 # %% ../nbs/44_sasrec.ipynb #49a9a2b3
 class SASRec(nn.Module):
     "Self-attentive sequential recommender: causal transformer over item ids, tied item embeddings."
-    def __init__(self, config:SASRecConfig|None=None, # hyperparameters (or pass them as keywords)
-                 item_ids:list[str]|None=None, # the dataset's item ids in index order (id k ↔ item_ids[k-1]), kept with the weights
-                 **kw):
+
+    def __init__(
+        self,
+        config: SASRecConfig | None = None,  # hyperparameters (or pass them as keywords)
+        item_ids: list[str]
+        | None = None,  # the dataset's item ids in index order (id k ↔ item_ids[k-1]), kept with the weights
+        **kw,
+    ):
         super().__init__()
         self.config = c = config or SASRecConfig(**kw)
         self.item_ids = list(item_ids) if item_ids is not None else None
         if self.item_ids is not None and len(self.item_ids) != c.num_items:
             raise ValueError(f"{len(self.item_ids)} item ids for num_items={c.num_items}")
         self.item_emb = nn.Embedding(c.num_items + 1, c.hidden, padding_idx=0)  # E [V, D]
-        self.pos_emb = nn.Embedding(c.max_len, c.hidden)                        # P [max_len, D]
+        self.pos_emb = nn.Embedding(c.max_len, c.hidden)  # P [max_len, D]
         self.ln, self.drop = nn.LayerNorm(c.hidden, eps=c.layer_norm_eps), _Dropout(c.dropout)
         self.blocks = nn.ModuleList([_Block(c) for _ in range(c.layers)])
         self.apply(self._init)
-        with torch.no_grad(): self.item_emb.weight[0].zero_()
+        with torch.no_grad():
+            self.item_emb.weight[0].zero_()
 
     def _init(self, m):
-        if isinstance(m, (nn.Linear, nn.Embedding)): nn.init.normal_(m.weight, 0.0, self.config.init_std)
-        if isinstance(m, nn.Linear) and m.bias is not None: nn.init.zeros_(m.bias)
-        if isinstance(m, nn.LayerNorm): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, 0.0, self.config.init_std)
+        if isinstance(m, nn.Linear) and m.bias is not None:
+            nn.init.zeros_(m.bias)
+        if isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
 
     @property
-    def device(self) -> torch.device: return self.item_emb.weight.device
+    def device(self) -> torch.device:
+        return self.item_emb.weight.device
 
-    def encode(self, history:torch.Tensor, # [B, T] item ids, left-padded (0), last column = most recent
-              ) -> torch.Tensor: # [B, T, D] hidden states
+    def encode(
+        self,
+        history: torch.Tensor,  # [B, T] item ids, left-padded (0), last column = most recent
+    ) -> torch.Tensor:  # [B, T, D] hidden states
         "Hidden state at every position (position t has seen items ≤ t only)."
         L = self.config.max_len
         history = history[:, -L:].to(self.device)
         B, T = history.shape
-        pos = torch.arange(L - T, L, device=history.device)                      # the last column is position L-1
-        x = self.drop(self.ln(self.item_emb(history) + self.pos_emb(pos)))       # [B, T, D]
+        pos = torch.arange(L - T, L, device=history.device)  # the last column is position L-1
+        x = self.drop(self.ln(self.item_emb(history) + self.pos_emb(pos)))  # [B, T, D]
         causal = torch.ones(T, T, dtype=torch.bool, device=history.device).tril()
         eye = torch.eye(T, dtype=torch.bool, device=history.device)
-        mask = (causal & ((history != 0)[:, None, :] | eye))[:, None]             # [B, 1, T, T]
-        for blk in self.blocks: x = blk(x, mask)
+        mask = (causal & ((history != 0)[:, None, :] | eye))[:, None]  # [B, 1, T, T]
+        for blk in self.blocks:
+            x = blk(x, mask)
         return x
 
-    def user_vector(self, history:torch.Tensor) -> torch.Tensor: # [B, T] → [B, D]
+    def user_vector(self, history: torch.Tensor) -> torch.Tensor:  # [B, T] → [B, D]
         "The hidden state at the last position: the user's next-item query."
         return self.encode(history)[:, -1]
 
-    def forward(self, history:torch.Tensor) -> torch.Tensor: # [B, T] → [B, V] logits, column 0 = -inf
+    def forward(self, history: torch.Tensor) -> torch.Tensor:  # [B, T] → [B, V] logits, column 0 = -inf
         "Scores of every item id as the next item."
         logits = self.user_vector(history) @ self.item_emb.weight.T
         return logits.index_fill(1, torch.tensor([0], device=logits.device), float('-inf'))
 
-    def score(self, history_ids:torch.Tensor, # [B, T] histories, left-padded
-              candidate_ids:torch.Tensor, # [B, G] candidate item ids (0 = padding → -inf)
-             ) -> torch.Tensor: # [B, G] scores (logits, comparable across candidates of a row)
+    def score(
+        self,
+        history_ids: torch.Tensor,  # [B, T] histories, left-padded
+        candidate_ids: torch.Tensor,  # [B, G] candidate item ids (0 = padding → -inf)
+    ) -> torch.Tensor:  # [B, G] scores (logits, comparable across candidates of a row)
         "Score given candidates for each history: h_T · E_candidate (the collaborative reward model)."
-        u = self.user_vector(history_ids)                                        # [B, D]
+        u = self.user_vector(history_ids)  # [B, D]
         cand = candidate_ids.to(self.device)
         s = torch.einsum('bd,bgd->bg', u, self.item_emb(cand))
         return s.masked_fill(cand == 0, float('-inf'))
 
-    def save_pretrained(self, folder:str|os.PathLike) -> Path:
+    def save_pretrained(self, folder: str | os.PathLike) -> Path:
         "Write `config.json`, `model.pt` and the item embeddings `item_emb.npy` + `item_emb.json` (row k = item_ids[k]) to `folder` (atomic)."
-        folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-        atomic_torch_save({k: v.detach().cpu() for k, v in self.state_dict().items()}, folder/'model.pt')
-        emb = self.item_emb.weight.detach().cpu().float().numpy()[1:]       # without padding: [N, D], for collaborative SIDs (Reference 13)
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_torch_save({k: v.detach().cpu() for k, v in self.state_dict().items()}, folder / 'model.pt')
+        emb = (
+            self.item_emb.weight.detach().cpu().float().numpy()[1:]
+        )  # without padding: [N, D], for collaborative SIDs (Reference 13)
+
         def _npy(p):
-            with open(p, 'wb') as f: np.save(f, emb)
-        atomic_write(folder/'item_emb.npy', _npy)
-        atomic_write_json(folder/'item_emb.json', {'item_ids': self.item_ids, 'source': 'SASRec item embeddings', 'dim': int(emb.shape[1])})
-        atomic_write_json(folder/'config.json', {'model_type': 'sasrec', **asdict(self.config), 'item_ids': self.item_ids,
-                                                 'versions': {'torch': torch.__version__, 'minionerec': __version__}})
+            with open(p, 'wb') as f:
+                np.save(f, emb)
+
+        atomic_write(folder / 'item_emb.npy', _npy)
+        atomic_write_json(
+            folder / 'item_emb.json',
+            {'item_ids': self.item_ids, 'source': 'SASRec item embeddings', 'dim': int(emb.shape[1])},
+        )
+        atomic_write_json(
+            folder / 'config.json',
+            {
+                'model_type': 'sasrec',
+                **asdict(self.config),
+                'item_ids': self.item_ids,
+                'versions': {'torch': torch.__version__, 'minionerec': __version__},
+            },
+        )
         return folder
 
     @classmethod
-    def from_pretrained(cls, folder:str|os.PathLike, map_location='cpu') -> SASRec:
+    def from_pretrained(cls, folder: str | os.PathLike, map_location='cpu') -> SASRec:
         "Load a model written by `save_pretrained` (in eval mode)."
         folder = Path(folder)
-        if not (folder/'config.json').exists(): raise FileNotFoundError(f"{folder}: no config.json (not a saved SASRec)")
-        cfg = json.loads((folder/'config.json').read_text())
-        if cfg.get('model_type') != 'sasrec': raise ValueError(f"{folder}/config.json: model_type {cfg.get('model_type')!r} is not 'sasrec'")
+        if not (folder / 'config.json').exists():
+            raise FileNotFoundError(f"{folder}: no config.json (not a saved SASRec)")
+        cfg = json.loads((folder / 'config.json').read_text())
+        if cfg.get('model_type') != 'sasrec':
+            raise ValueError(f"{folder}/config.json: model_type {cfg.get('model_type')!r} is not 'sasrec'")
         fields = set(SASRecConfig.__dataclass_fields__)
         m = cls(SASRecConfig(**{k: v for k, v in cfg.items() if k in fields}), item_ids=cfg.get('item_ids'))
-        m.load_state_dict(torch.load(folder/'model.pt', map_location=map_location, weights_only=True))
+        m.load_state_dict(torch.load(folder / 'model.pt', map_location=map_location, weights_only=True))
         return m.to(map_location).eval()

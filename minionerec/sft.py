@@ -15,7 +15,16 @@ import torch
 from transformers import set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
-from .core import atomic_write_json, dist_state, launch_info, parse_config, short_sha1, stage_processes, subplots, write_manifest
+from minionerec.core import (
+    atomic_write_json,
+    dist_state,
+    launch_info,
+    parse_config,
+    short_sha1,
+    stage_processes,
+    subplots,
+    write_manifest,
+)
 from .catalogue import Catalogue
 from .evaluate import EVAL_KS
 from .metrics import metrics_table, write_metrics
@@ -29,42 +38,89 @@ from .sft_trainer import evaluate_samples, make_trainer, sid_token_ids
 # %% auto #0
 __all__ = ['CONFIG', 'SFTStageConfig', 'plot_curves', 'train_sft', 'main']
 
+
 # %% ../nbs/25_sft_stage.ipynb #f2e65975
 @dataclass
 class SFTStageConfig:
     "Supervised fine-tuning (SFT) or value-aware fine-tuning (VAFT) of a causal LM on SID recommendation tasks."
+
     data: str = field(metadata={'help': 'dataset folder (RecDataset.save) or registry name'})
     sid: str = field(metadata={'help': 'SID folder: index.json, tokens.json'})
     out: str = field(metadata={'help': 'output folder (model, metrics.json, curves.png, manifest.json, checkpoints/)'})
-    base: str = field(default='tiny', metadata={'help': "'tiny' (the tiny preset, trained from scratch) or any HF causal LM name/folder"})
-    objective: Literal['sft', 'vaft'] = field(default='sft', metadata={'help': 'sft: plain loss; vaft: value-weighted per-sample loss'})
-    tasks: tuple[str, ...] = field(default=TASKS, metadata={'help': 'enabled tasks, each `task` or `task:ratio` (mixing ratio, default 1)'})
+    base: str = field(
+        default='tiny',
+        metadata={'help': "'tiny' (the tiny preset, trained from scratch) or any HF causal LM name/folder"},
+    )
+    objective: Literal['sft', 'vaft'] = field(
+        default='sft', metadata={'help': 'sft: plain loss; vaft: value-weighted per-sample loss'}
+    )
+    tasks: tuple[str, ...] = field(
+        default=TASKS, metadata={'help': 'enabled tasks, each `task` or `task:ratio` (mixing ratio, default 1)'}
+    )
     max_history: int = field(default=20, metadata={'help': 'history items shown in a prompt'})
-    max_length: int = field(default=512, metadata={'help': 'token limit of prompt + completion (prompts are cut from the left)'})
+    max_length: int = field(
+        default=512, metadata={'help': 'token limit of prompt + completion (prompts are cut from the left)'}
+    )
     chat_template: bool = field(default=True, metadata={'help': "use the tokenizer's chat template when it has one"})
-    prompt_style: Literal['text', 'compact'] = field(default='text', metadata={'help': "prompts in words ('text') or SIDs only ('compact', see Reference 22)"})
-    whole_sequences: bool = field(default=False, metadata={'help': "compact style: seq_sid as whole train sequences, every item a target (one pass per window of max_history+1 items)"})
-    dropout: float = field(default=0.0, metadata={'help': 'embedding / residual / attention dropout (models.add_dropout); for models trained from scratch'})
+    prompt_style: Literal['text', 'compact'] = field(
+        default='text', metadata={'help': "prompts in words ('text') or SIDs only ('compact', see Reference 22)"}
+    )
+    whole_sequences: bool = field(
+        default=False,
+        metadata={
+            'help': "compact style: seq_sid as whole train sequences, every item a target (one pass per window of max_history+1 items)"
+        },
+    )
+    dropout: float = field(
+        default=0.0,
+        metadata={
+            'help': 'embedding / residual / attention dropout (models.add_dropout); for models trained from scratch'
+        },
+    )
     label_smoothing: float = field(default=0.0, metadata={'help': 'label smoothing of the cross-entropy'})
-    time_limit: float|None = field(default=None, metadata={'help': 'train for this many minutes: the learning rate decays over the budget (cosine) and training stops at its end; the best validated checkpoint is kept'})
-    group_by_length: bool = field(default=False, metadata={'help': 'batch samples of similar length together (less padding)'})
+    time_limit: float | None = field(
+        default=None,
+        metadata={
+            'help': 'train for this many minutes: the learning rate decays over the budget (cosine) and training stops at its end; the best validated checkpoint is kept'
+        },
+    )
+    group_by_length: bool = field(
+        default=False, metadata={'help': 'batch samples of similar length together (less padding)'}
+    )
     epochs: float = field(default=10.0, metadata={'help': 'training epochs (ignored when --max-steps > 0)'})
     max_steps: int = field(default=-1, metadata={'help': 'optimizer steps (overrides --epochs when > 0)'})
     lr: float = field(default=3e-4, metadata={'help': 'peak learning rate (cosine schedule)'})
     warmup: float = field(default=0.03, metadata={'help': 'warmup: steps (>= 1) or a fraction of all steps (< 1)'})
     weight_decay: float = field(default=0.0, metadata={'help': 'AdamW weight decay (forced to 0 with --freeze-llm)'})
     batch_size: int = field(default=64, metadata={'help': 'per-device micro-batch'})
-    grad_accum: int = field(default=1, metadata={'help': 'gradient accumulation steps (global batch = batch x accum x processes)'})
+    grad_accum: int = field(
+        default=1, metadata={'help': 'gradient accumulation steps (global batch = batch x accum x processes)'}
+    )
     eval_steps: int = field(default=500, metadata={'help': 'validate (and checkpoint) every N optimizer steps'})
-    eval_samples: int = field(default=500, metadata={'help': 'size of the fixed random valid subset used during training'})
+    eval_samples: int = field(
+        default=500, metadata={'help': 'size of the fixed random valid subset used during training'}
+    )
     eval_beams: int = field(default=20, metadata={'help': 'constrained beams during training validation (>= 10)'})
     eval_batch_size: int = field(default=16, metadata={'help': 'prompts per generate call in validation'})
-    patience: int = field(default=3, metadata={'help': 'early stopping: validations without a better NDCG@10 (0 = off)'})
+    patience: int = field(
+        default=3, metadata={'help': 'early stopping: validations without a better NDCG@10 (0 = off)'}
+    )
     test_beams: int = field(default=50, metadata={'help': 'constrained beams of the final valid/test evaluation'})
-    valid_beams: int = field(default=0, metadata={'help': 're-evaluate the valid subset with this many beams at the end (0: report the best validation of training)'})
-    test_samples: int|None = field(default=None, metadata={'help': 'evaluate only the first N test samples at the end (default: all; 0: skip)'})
-    freeze_llm: bool = field(default=False, metadata={'help': 'train only the SID rows of the input embeddings and output head'})
-    value_source: Literal['auto', 'value', 'popularity'] = field(default='auto', metadata={'help': 'VAFT item value: the `value` column, or log train popularity'})
+    valid_beams: int = field(
+        default=0,
+        metadata={
+            'help': 're-evaluate the valid subset with this many beams at the end (0: report the best validation of training)'
+        },
+    )
+    test_samples: int | None = field(
+        default=None, metadata={'help': 'evaluate only the first N test samples at the end (default: all; 0: skip)'}
+    )
+    freeze_llm: bool = field(
+        default=False, metadata={'help': 'train only the SID rows of the input embeddings and output head'}
+    )
+    value_source: Literal['auto', 'value', 'popularity'] = field(
+        default='auto', metadata={'help': 'VAFT item value: the `value` column, or log train popularity'}
+    )
     value_floor: float = field(default=1.0, metadata={'help': 'VAFT weight of a value-0 item (0 = upstream form)'})
     value_scale: float = field(default=1.0, metadata={'help': 'VAFT: w = floor + scale * log1p(v_norm)'})
     vocab_size: int = field(default=4000, metadata={'help': 'tiny: BPE vocabulary before SID tokens'})
@@ -72,104 +128,214 @@ class SFTStageConfig:
     layers: int = field(default=2, metadata={'help': 'tiny: decoder layers'})
     heads: int = field(default=4, metadata={'help': 'tiny: attention heads'})
     kv_heads: int = field(default=2, metadata={'help': 'tiny: key/value heads'})
-    dtype: Literal['auto', 'float32', 'bfloat16'] = field(default='auto', metadata={'help': 'weights dtype of the loaded model (auto = float32 master weights; bf16 autocast is used on GPUs)'})
+    dtype: Literal['auto', 'float32', 'bfloat16'] = field(
+        default='auto',
+        metadata={
+            'help': 'weights dtype of the loaded model (auto = float32 master weights; bf16 autocast is used on GPUs)'
+        },
+    )
     resume: bool = field(default=False, metadata={'help': 'continue from the last checkpoint in OUT/checkpoints'})
     logging_steps: int = field(default=50, metadata={'help': 'log the training loss every N steps'})
     seed: int = field(default=0, metadata={'help': 'random seed'})
     progress: bool = field(default=True, metadata={'help': 'progress bars'})
 
-CONFIG = SFTStageConfig   # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
+
+CONFIG = (
+    SFTStageConfig  # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
+)
+
 
 # %% ../nbs/25_sft_stage.ipynb #e7d0a161
-def plot_curves(log_history:list[dict], path=None, title:str=''):
+def plot_curves(log_history: list[dict], path=None, title: str = ''):
     "Training loss and valid HR@10 / NDCG@10 over optimizer steps."
     tr = [(h['step'], h['loss']) for h in log_history if 'loss' in h]
     ev = [(h['step'], h.get('eval_HR@10'), h.get('eval_NDCG@10')) for h in log_history if 'eval_HR@10' in h]
     fig, (a, b) = subplots(1, 2, save=bool(path), figsize=(10, 3.5))
-    if tr: a.plot(*zip(*tr)); a.set(xlabel='step', ylabel='loss', title=f'{title} training loss'.strip())
+    if tr:
+        a.plot(*zip(*tr))
+        a.set(xlabel='step', ylabel='loss', title=f'{title} training loss'.strip())
     if ev:
         s, hr, nd = zip(*ev)
-        b.plot(s, hr, 'o-', label='HR@10'); b.plot(s, nd, 's-', label='NDCG@10'); b.legend()
+        b.plot(s, hr, 'o-', label='HR@10')
+        b.plot(s, nd, 's-', label='NDCG@10')
+        b.legend()
         b.set(xlabel='step', title='valid (constrained beams)', ylim=(0, None))
     fig.tight_layout()
-    if path: fig.savefig(path, dpi=100)
+    if path:
+        fig.savefig(path, dpi=100)
     return fig
 
-def train_sft(c:SFTStageConfig) -> dict:
+
+def train_sft(c: SFTStageConfig) -> dict:
     "Run the SFT/VAFT stage described by `c`; returns `{'valid': ..., 'test': ...}` metrics."
-    if c.eval_beams < 10: raise ValueError("--eval-beams must be >= 10 (validation reports HR@10 / NDCG@10)")
+    if c.eval_beams < 10:
+        raise ValueError("--eval-beams must be >= 10 (validation reports HR@10 / NDCG@10)")
     state, t0 = dist_state(), time.time()
     set_seed(c.seed)
-    out = Path(c.out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(c.out)
+    out.mkdir(parents=True, exist_ok=True)
     ds = load_rec_dataset(c.data)
-    index = load_index(Path(c.sid)/'index.json', allow_collisions=True, allow_mixed_lengths=True)
-    sid_toks = json.loads((Path(c.sid)/'tokens.json').read_text())
+    index = load_index(Path(c.sid) / 'index.json', allow_collisions=True, allow_mixed_lengths=True)
+    sid_toks = json.loads((Path(c.sid) / 'tokens.json').read_text())
     titles = ds.item_titles()
     tasks = parse_tasks(c.tasks)
     raw_values, vsrc = item_values(ds.items, ds.splits['train'], c.value_source)
     weights = None
     if c.objective == 'vaft':
-        weights = {k: float(vaft_weight(v, c.value_floor, c.value_scale)) for k, v in normalize_values(raw_values).items()}
-    if c.whole_sequences and c.prompt_style != 'compact': raise ValueError("--whole-sequences needs --prompt-style compact")
-    samples = build_samples(ds.splits, index, tasks, weights, c.seed, titles,
-                            window_size=c.max_history + 1 if c.whole_sequences else 0)
-    builder = PromptBuilder(index, titles, max_history=c.max_history, use_chat_template=c.chat_template, style=c.prompt_style)
-    base = out/'base'
+        weights = {
+            k: float(vaft_weight(v, c.value_floor, c.value_scale)) for k, v in normalize_values(raw_values).items()
+        }
+    if c.whole_sequences and c.prompt_style != 'compact':
+        raise ValueError("--whole-sequences needs --prompt-style compact")
+    samples = build_samples(
+        ds.splits, index, tasks, weights, c.seed, titles, window_size=c.max_history + 1 if c.whole_sequences else 0
+    )
+    builder = PromptBuilder(
+        index, titles, max_history=c.max_history, use_chat_template=c.chat_template, style=c.prompt_style
+    )
+    base = out / 'base'
     if c.base == 'tiny':
-        if state.is_main_process and not (base/'config.json').exists():
-            build_tiny(tokenizer_texts(builder, samples, seed=c.seed), sid_toks, out=base, vocab_size=c.vocab_size,
-                       hidden=c.hidden, layers=c.layers, heads=c.heads, kv_heads=c.kv_heads, seed=c.seed)
+        if state.is_main_process and not (base / 'config.json').exists():
+            build_tiny(
+                tokenizer_texts(builder, samples, seed=c.seed),
+                sid_toks,
+                out=base,
+                vocab_size=c.vocab_size,
+                hidden=c.hidden,
+                layers=c.layers,
+                heads=c.heads,
+                kv_heads=c.kv_heads,
+                seed=c.seed,
+            )
         state.wait_for_everyone()
         src = base
-    else: src = c.base
-    dtype = {'auto': torch.float32, 'float32': torch.float32, 'bfloat16': torch.bfloat16}[c.dtype]   # fp32 master weights; bf16 autocast on GPUs
+    else:
+        src = c.base
+    dtype = {'auto': torch.float32, 'float32': torch.float32, 'bfloat16': torch.bfloat16}[
+        c.dtype
+    ]  # fp32 master weights; bf16 autocast on GPUs
     model, tok = load_model(src, sid_toks, dtype=dtype)
     add_dropout(model, c.dropout)
     builder.tokenizer = tok
     catalogue = Catalogue(index, tok)
     valid = ds.splits['valid']
-    pick = np.random.default_rng(c.seed).permutation(len(valid))[:c.eval_samples]
+    pick = np.random.default_rng(c.seed).permutation(len(valid))[: c.eval_samples]
     eval_rows = valid.iloc[np.sort(pick)][['sample_id', 'user_id', 'history', 'target']].to_dict('records')
-    trainer = make_trainer(model, tok, builder, catalogue, samples, eval_rows, out/'checkpoints', lr=c.lr, batch_size=c.batch_size,
-                           grad_accum=c.grad_accum, epochs=c.epochs, max_steps=c.max_steps, warmup=c.warmup, weight_decay=c.weight_decay,
-                           eval_steps=c.eval_steps, eval_beams=c.eval_beams, eval_batch_size=c.eval_batch_size, patience=c.patience or None,
-                           freeze_llm=c.freeze_llm, sid_ids=sid_token_ids(tok, sid_toks), max_length=c.max_length,
-                           logging_steps=c.logging_steps, seed=c.seed, values=raw_values, progress=c.progress and state.is_main_process,
-                           label_smoothing=c.label_smoothing, time_limit=c.time_limit,
-                           train_sampling_strategy='group_by_length' if c.group_by_length else 'random')
-    resume = get_last_checkpoint(str(out/'checkpoints')) if c.resume and (out/'checkpoints').is_dir() else None
-    if c.resume and resume is None: print(f"--resume: no checkpoint in {out/'checkpoints'}, starting fresh", file=sys.stderr)
+    trainer = make_trainer(
+        model,
+        tok,
+        builder,
+        catalogue,
+        samples,
+        eval_rows,
+        out / 'checkpoints',
+        lr=c.lr,
+        batch_size=c.batch_size,
+        grad_accum=c.grad_accum,
+        epochs=c.epochs,
+        max_steps=c.max_steps,
+        warmup=c.warmup,
+        weight_decay=c.weight_decay,
+        eval_steps=c.eval_steps,
+        eval_beams=c.eval_beams,
+        eval_batch_size=c.eval_batch_size,
+        patience=c.patience or None,
+        freeze_llm=c.freeze_llm,
+        sid_ids=sid_token_ids(tok, sid_toks),
+        max_length=c.max_length,
+        logging_steps=c.logging_steps,
+        seed=c.seed,
+        values=raw_values,
+        progress=c.progress and state.is_main_process,
+        label_smoothing=c.label_smoothing,
+        time_limit=c.time_limit,
+        train_sampling_strategy='group_by_length' if c.group_by_length else 'random',
+    )
+    resume = get_last_checkpoint(str(out / 'checkpoints')) if c.resume and (out / 'checkpoints').is_dir() else None
+    if c.resume and resume is None:
+        print(f"--resume: no checkpoint in {out / 'checkpoints'}, starting fresh", file=sys.stderr)
     t1 = time.time()
     trainer.train(resume_from_checkpoint=resume)
     train_s = time.time() - t1
-    model = trainer.model                                              # the best checkpoint (load_best_model_at_end)
-    trainer.save_model(str(out))                                       # model + tokenizer (processing_class), save_pretrained
-    if state.is_main_process: save_prompt_settings(out, builder)       # RL and evaluation word their prompts the same way
+    model = trainer.model  # the best checkpoint (load_best_model_at_end)
+    trainer.save_model(str(out))  # model + tokenizer (processing_class), save_pretrained
+    if state.is_main_process:
+        save_prompt_settings(out, builder)  # RL and evaluation word their prompts the same way
     name = c.objective
     best = [h for h in trainer.state.log_history if 'eval_NDCG@10' in h and h['step'] == trainer.state.best_global_step]
-    res = {'valid': {k[5:]: v for k, v in (best or [{}])[-1].items() if k.startswith('eval_')} | {'split': 'valid', 'n': len(eval_rows), 'beams': c.eval_beams, 'step': trainer.state.best_global_step}}
-    if c.valid_beams:                                                  # re-evaluate the valid subset with more beams
-        res['valid'] = evaluate_samples(model, builder, catalogue, eval_rows, c.valid_beams, c.eval_batch_size, EVAL_KS, raw_values, progress=c.progress)[0] | {'split': 'valid'}
-    rows = ds.splits['test'].to_dict('records')[:c.test_samples]
-    res['test'] = (evaluate_samples(model, builder, catalogue, rows, c.test_beams, c.eval_batch_size, EVAL_KS, raw_values, progress=c.progress)[0]
-                   if rows else {'n': 0}) | {'split': 'test'}   # --test-samples 0: evaluate later (minionerec.evaluate, the pipeline)
+    res = {
+        'valid': {k[5:]: v for k, v in (best or [{}])[-1].items() if k.startswith('eval_')}
+        | {'split': 'valid', 'n': len(eval_rows), 'beams': c.eval_beams, 'step': trainer.state.best_global_step}
+    }
+    if c.valid_beams:  # re-evaluate the valid subset with more beams
+        res['valid'] = evaluate_samples(
+            model,
+            builder,
+            catalogue,
+            eval_rows,
+            c.valid_beams,
+            c.eval_batch_size,
+            EVAL_KS,
+            raw_values,
+            progress=c.progress,
+        )[0] | {'split': 'valid'}
+    rows = ds.splits['test'].to_dict('records')[: c.test_samples]
+    res['test'] = (
+        evaluate_samples(
+            model, builder, catalogue, rows, c.test_beams, c.eval_batch_size, EVAL_KS, raw_values, progress=c.progress
+        )[0]
+        if rows
+        else {'n': 0}
+    ) | {'split': 'test'}  # --test-samples 0: evaluate later (minionerec.evaluate, the pipeline)
     if state.is_main_process:
-        write_metrics(out, {name: res['test'] | {'valid': res['valid'], 'train_seconds': round(train_s, 1),
-                                                 'steps': trainer.state.global_step, 'best_step': trainer.state.best_global_step}})
-        atomic_write_json(out/'log_history.json', trainer.state.log_history)
-        plot_curves(trainer.state.log_history, out/'curves.png', name.upper())
-        write_manifest(out, 'sft', objective=name, config=asdict(c), processes=state.num_processes, launch=launch_info(trainer.accelerator),
-                       inputs=dict(data=str(c.data), sid=str(c.sid), index_sha1=short_sha1(Path(c.sid)/'index.json'), base=str(src)),
-                       samples=dict(Counter(s['task'] for s in samples)), value_source=vsrc, resumed_from=resume,
-                       steps=trainer.state.global_step, best_step=trainer.state.best_global_step, best_metric=trainer.state.best_metric,
-                       seconds=dict(train=round(train_s, 1), total=round(time.time() - t0, 1)))
-        print(metrics_table({f'{name}_valid': res['valid'], name: res['test']}, cols=('HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'VHR@10', 'invalid')))
+        write_metrics(
+            out,
+            {
+                name: res['test']
+                | {
+                    'valid': res['valid'],
+                    'train_seconds': round(train_s, 1),
+                    'steps': trainer.state.global_step,
+                    'best_step': trainer.state.best_global_step,
+                }
+            },
+        )
+        atomic_write_json(out / 'log_history.json', trainer.state.log_history)
+        plot_curves(trainer.state.log_history, out / 'curves.png', name.upper())
+        write_manifest(
+            out,
+            'sft',
+            objective=name,
+            config=asdict(c),
+            processes=state.num_processes,
+            launch=launch_info(trainer.accelerator),
+            inputs=dict(
+                data=str(c.data), sid=str(c.sid), index_sha1=short_sha1(Path(c.sid) / 'index.json'), base=str(src)
+            ),
+            samples=dict(Counter(s['task'] for s in samples)),
+            value_source=vsrc,
+            resumed_from=resume,
+            steps=trainer.state.global_step,
+            best_step=trainer.state.best_global_step,
+            best_metric=trainer.state.best_metric,
+            seconds=dict(train=round(train_s, 1), total=round(time.time() - t0, 1)),
+        )
+        print(
+            metrics_table(
+                {f'{name}_valid': res['valid'], name: res['test']},
+                cols=('HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'VHR@10', 'invalid'),
+            )
+        )
     return res
 
-def main(argv:list[str]|None=None):
+
+def main(argv: list[str] | None = None):
     "Entry point of `python -m minionerec.sft`."
-    with stage_processes(): return train_sft(parse_config(SFTStageConfig, argv, prog='python -m minionerec.sft'))
+    with stage_processes():
+        return train_sft(parse_config(SFTStageConfig, argv, prog='python -m minionerec.sft'))
+
 
 # %% ../nbs/25_sft_stage.ipynb #71de96ab
 #| eval: false
-if __name__ == '__main__' and '__file__' in globals(): main()   # a notebook kernel is `__main__` too, but has no `__file__`
+if __name__ == '__main__' and '__file__' in globals():
+    main()  # a notebook kernel is `__main__` too, but has no `__file__`

@@ -16,38 +16,57 @@ import torch
 from .prompts import SEQ_TASKS, TASKS, PromptBuilder
 
 # %% auto #0
-__all__ = ['parse_tasks', 'build_samples', 'train_sequences', 'windows', 'item_values', 'normalize_values', 'vaft_weight',
-           'SFTDataset', 'SFTCollator', 'tokenizer_texts']
+__all__ = [
+    'parse_tasks',
+    'build_samples',
+    'train_sequences',
+    'windows',
+    'item_values',
+    'normalize_values',
+    'vaft_weight',
+    'SFTDataset',
+    'SFTCollator',
+    'tokenizer_texts',
+]
+
 
 # %% ../nbs/23_sft_data.ipynb #30ad080e
-def parse_tasks(specs:Sequence[str]|str, # task names, each optionally `task:ratio`, e.g. `seq_sid title2sid:0.5`
-               ) -> dict[str, float]:
+def parse_tasks(
+    specs: Sequence[str] | str,  # task names, each optionally `task:ratio`, e.g. `seq_sid title2sid:0.5`
+) -> dict[str, float]:
     "`{task: mixing ratio}` from `--tasks` strings; unknown tasks and negative ratios are errors."
-    if isinstance(specs, str): specs = specs.replace(',', ' ').split()
+    if isinstance(specs, str):
+        specs = specs.replace(',', ' ').split()
     out = {}
     for s in specs:
         name, _, r = str(s).partition(':')
-        if name not in TASKS: raise ValueError(f"unknown task {name!r}; choose from {TASKS}")
+        if name not in TASKS:
+            raise ValueError(f"unknown task {name!r}; choose from {TASKS}")
         ratio = float(r) if r else 1.0
-        if ratio < 0: raise ValueError(f"task {name}: negative ratio {ratio}")
+        if ratio < 0:
+            raise ValueError(f"task {name}: negative ratio {ratio}")
         out[name] = ratio
-    if not out: raise ValueError("no task enabled")
+    if not out:
+        raise ValueError("no task enabled")
     return out
 
-def _mix(rows:list, ratio:float, rng:np.random.Generator) -> list:
+
+def _mix(rows: list, ratio: float, rng: np.random.Generator) -> list:
     "`ratio ×` the rows: whole copies, then a random subset for the fractional part."
     whole, frac = int(ratio), ratio - int(ratio)
     extra = rng.choice(len(rows), int(round(frac * len(rows))), replace=False).tolist() if rows and frac else []
     return rows * whole + [rows[i] for i in sorted(extra)]
 
-def build_samples(splits:dict, # the dataset's splits (`RecDataset.splits`); sequence tasks use `splits['train']`
-                  index:dict, # item id -> SID tokens: the alignment tasks use every item of the index
-                  tasks:dict[str, float], # from `parse_tasks`
-                  weights:dict|None=None, # item id -> sample weight of a sequence sample with that target (VAFT); default 1
-                  seed:int=0, # for the fractional part of a ratio
-                  titles:dict|None=None, # item id -> title: alignment items without a title are skipped
-                  window_size:int=0, # > 0: `seq_sid` as windows of at most this many items of each user's train sequence
-                 ) -> list[dict]:
+
+def build_samples(
+    splits: dict,  # the dataset's splits (`RecDataset.splits`); sequence tasks use `splits['train']`
+    index: dict,  # item id -> SID tokens: the alignment tasks use every item of the index
+    tasks: dict[str, float],  # from `parse_tasks`
+    weights: dict | None = None,  # item id -> sample weight of a sequence sample with that target (VAFT); default 1
+    seed: int = 0,  # for the fractional part of a ratio
+    titles: dict | None = None,  # item id -> title: alignment items without a title are skipped
+    window_size: int = 0,  # > 0: `seq_sid` as windows of at most this many items of each user's train sequence
+) -> list[dict]:
     "Training samples `{task, item, history, weight}` (or `{task, items, weights}` windows) of every enabled task, mixed by ratio."
     rng, out = np.random.default_rng(seed), []
     train = splits['train']
@@ -56,102 +75,145 @@ def build_samples(splits:dict, # the dataset's splits (`RecDataset.splits`); seq
     w = (lambda i: float(weights.get(i, 1.0))) if weights else (lambda i: 1.0)
     for task, ratio in tasks.items():
         if task == 'seq_sid' and window_size:
-            rows = [dict(task=task, items=win, weights=[w(i) for i in win])
-                    for s in train_sequences(train).values() for win in windows(s, window_size)]
-        elif task in SEQ_TASKS: rows = [dict(task=task, item=t, history=h, weight=w(t)) for h, t in seq]
-        else: rows = [dict(task=task, item=i, history=[], weight=1.0) for i in items]
+            rows = [
+                dict(task=task, items=win, weights=[w(i) for i in win])
+                for s in train_sequences(train).values()
+                for win in windows(s, window_size)
+            ]
+        elif task in SEQ_TASKS:
+            rows = [dict(task=task, item=t, history=h, weight=w(t)) for h, t in seq]
+        else:
+            rows = [dict(task=task, item=i, history=[], weight=1.0) for i in items]
         out += _mix(rows, ratio, rng)
     return out
 
-def train_sequences(train:pd.DataFrame, # the train split: user_id, history, target (samples of a user in order)
-                   ) -> dict[str, list[str]]: # user -> the items the train split shows, oldest first
+
+def train_sequences(
+    train: pd.DataFrame,  # the train split: user_id, history, target (samples of a user in order)
+) -> dict[str, list[str]]:  # user -> the items the train split shows, oldest first
     "Each user's train sequence rebuilt from the train samples: the first history, then every target in order."
     out = {}
     for u, h, t in zip(train['user_id'], train['history'], train['target']):
         u, h, t = str(u), [str(x) for x in h], str(t)
-        if u not in out: out[u] = h + [t]; continue
+        if u not in out:
+            out[u] = h + [t]
+            continue
         s = out[u]
-        if not h or s[-len(h):] != h:
-            raise ValueError(f"train split: user {u!r}: the sample {h} -> {t!r} does not continue the user's earlier samples "
-                             f"(ending {s[-3:]}); whole-sequence training needs each user's train samples as consecutive prefixes")
+        if not h or s[-len(h) :] != h:
+            raise ValueError(
+                f"train split: user {u!r}: the sample {h} -> {t!r} does not continue the user's earlier samples "
+                f"(ending {s[-3:]}); whole-sequence training needs each user's train samples as consecutive prefixes"
+            )
         s.append(t)
     return out
 
-def windows(seq:Sequence, # one user's items, oldest first
-            size:int, # items per window (history + 1)
-           ) -> list[list]:
+
+def windows(
+    seq: Sequence,  # one user's items, oldest first
+    size: int,  # items per window (history + 1)
+) -> list[list]:
     "Windows of at most `size` items, from the end backwards, that predict every item after the first exactly once."
     out, end = [], len(seq)
     while end > 1:
-        out.append(list(seq[max(0, end - size):end])); end -= size - 1
+        out.append(list(seq[max(0, end - size) : end]))
+        end -= size - 1
     return out[::-1]
 
+
 # %% ../nbs/23_sft_data.ipynb #10d010d7
-def item_values(items:pd.DataFrame, # the items table (`RecDataset.items`)
-                train:pd.DataFrame|None=None, # the train split, for the popularity proxy
-                source:Literal['auto', 'value', 'popularity']='auto', # `auto`: `value` when ≥ half the items have one
-               ) -> tuple[dict[str, float], str]: # item id -> raw value, the source used
+def item_values(
+    items: pd.DataFrame,  # the items table (`RecDataset.items`)
+    train: pd.DataFrame | None = None,  # the train split, for the popularity proxy
+    source: Literal['auto', 'value', 'popularity'] = 'auto',  # `auto`: `value` when ≥ half the items have one
+) -> tuple[dict[str, float], str]:  # item id -> raw value, the source used
     "Each item's raw value: the `value` column (missing → median), or log1p(train-target count) as a proxy."
     has = 'value' in items and items['value'].notna().mean() >= 0.5
-    if source == 'value' and not has: raise ValueError("no usable `value` column (fewer than half the items have one)")
+    if source == 'value' and not has:
+        raise ValueError("no usable `value` column (fewer than half the items have one)")
     if source == 'value' or (source == 'auto' and has):
-        v = items['value'].astype(float); v = v.fillna(v.median())
+        v = items['value'].astype(float)
+        v = v.fillna(v.median())
         return dict(zip(items['item_id'].astype(str), v.tolist())), 'value'
-    if train is None: raise ValueError("the popularity proxy needs the train split")
+    if train is None:
+        raise ValueError("the popularity proxy needs the train split")
     c = Counter(map(str, train['target']))
     return {i: math.log1p(c.get(i, 0)) for i in items['item_id'].astype(str)}, 'log_popularity'
 
-def normalize_values(values:dict[str, float]) -> dict[str, float]:
+
+def normalize_values(values: dict[str, float]) -> dict[str, float]:
     "Min-max normalise to [0, 1] (all equal → 0)."
-    v = np.array(list(values.values()), dtype=float); lo, hi = v.min(), v.max()
+    v = np.array(list(values.values()), dtype=float)
+    lo, hi = v.min(), v.max()
     return {k: (x - lo) / (hi - lo) if hi > lo else 0.0 for k, x in values.items()}
 
-def vaft_weight(v_norm:float|np.ndarray, # normalised value in [0, 1]
-                floor:float=1.0, # weight of a value-0 item (0 = upstream's form, which drops such samples)
-                scale:float=1.0, # multiplies log1p(v_norm)
-               ):
+
+def vaft_weight(
+    v_norm: float | np.ndarray,  # normalised value in [0, 1]
+    floor: float = 1.0,  # weight of a value-0 item (0 = upstream's form, which drops such samples)
+    scale: float = 1.0,  # multiplies log1p(v_norm)
+):
     "VAFT sample weight `floor + scale · log1p(v_norm)`."
     return floor + scale * np.log1p(v_norm)
-
 
 
 # %% ../nbs/23_sft_data.ipynb #3a9b210e
 class SFTDataset(torch.utils.data.Dataset):
     "Samples from `build_samples`, encoded lazily by the prompt builder, with a loss weight per scored token."
-    def __init__(self, samples:list[dict], builder:PromptBuilder, max_length:int=512):
+
+    def __init__(self, samples: list[dict], builder: PromptBuilder, max_length: int = 512):
         self.samples, self.builder, self.max_length = samples, builder, max_length
-    def __len__(self): return len(self.samples)
-    def __getitem__(self, i:int) -> dict:
+
+    def __len__(self):
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> dict:
         s = self.samples[i]
-        if 'items' in s:                                                   # a whole-sequence window: several targets
+        if 'items' in s:  # a whole-sequence window: several targets
             e = self.builder.encode_sequence(s['items'])
-            n = Counter(t for t in e['target'] if t >= 0)                 # tokens of each target item
-            return e | {'token_weight': [s['weights'][t] / n[t] if t >= 0 else 0.0 for t in e['target']], 'n_targets': len(n)}
+            n = Counter(t for t in e['target'] if t >= 0)  # tokens of each target item
+            return e | {
+                'token_weight': [s['weights'][t] / n[t] if t >= 0 else 0.0 for t in e['target']],
+                'n_targets': len(n),
+            }
         e = self.builder.encode(self.builder.example(s['task'], s['item'], s['history']), self.max_length)
         n = sum(e['completion_mask'])
         return e | {'token_weight': [s['weight'] * m / n for m in e['completion_mask']], 'n_targets': 1}
 
+
 @dataclass
 class SFTCollator:
     "Left-pad a batch; labels −100 on prompt and padding; explicit position ids; a loss weight per label."
-    pad_id:int
-    def __call__(self, feats:list[dict]) -> dict[str, torch.Tensor]:
+
+    pad_id: int
+
+    def __call__(self, feats: list[dict]) -> dict[str, torch.Tensor]:
         T = max(len(f['input_ids']) for f in feats)
-        ids, labels = torch.full((len(feats), T), self.pad_id, dtype=torch.long), torch.full((len(feats), T), -100, dtype=torch.long)
+        ids, labels = (
+            torch.full((len(feats), T), self.pad_id, dtype=torch.long),
+            torch.full((len(feats), T), -100, dtype=torch.long),
+        )
         att, tw = torch.zeros((len(feats), T), dtype=torch.long), torch.zeros((len(feats), T))
         for b, f in enumerate(feats):
             x, m = torch.tensor(f['input_ids']), torch.tensor(f['completion_mask'], dtype=torch.bool)
-            ids[b, T - len(x):], att[b, T - len(x):] = x, 1
-            labels[b, T - len(x):] = x.masked_fill(~m, -100)
-            tw[b, T - len(x):] = torch.tensor(f['token_weight'])
+            ids[b, T - len(x) :], att[b, T - len(x) :] = x, 1
+            labels[b, T - len(x) :] = x.masked_fill(~m, -100)
+            tw[b, T - len(x) :] = torch.tensor(f['token_weight'])
         pos = (att.cumsum(1) - 1).clamp_min(0)
-        return dict(input_ids=ids, attention_mask=att, position_ids=pos, labels=labels, token_weight=tw,
-                    n_targets=torch.tensor(sum(f['n_targets'] for f in feats)))
+        return dict(
+            input_ids=ids,
+            attention_mask=att,
+            position_ids=pos,
+            labels=labels,
+            token_weight=tw,
+            n_targets=torch.tensor(sum(f['n_targets'] for f in feats)),
+        )
+
 
 # %% ../nbs/23_sft_data.ipynb #e3b708d3
-def tokenizer_texts(builder:PromptBuilder, samples:list[dict], n:int=2000, seed:int=0) -> list[str]:
+def tokenizer_texts(builder: PromptBuilder, samples: list[dict], n: int = 2000, seed: int = 0) -> list[str]:
     "Text to train the tiny preset's tokenizer on: every title, and rendered prompts + completions of a sample of `samples`."
-    if builder.style == 'compact': return list(builder.titles.values())  # compact prompts are SID tokens (added whole) and titles
+    if builder.style == 'compact':
+        return list(builder.titles.values())  # compact prompts are SID tokens (added whole) and titles
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(samples), min(n, len(samples)), replace=False) if samples else []
     ex = [builder.example(samples[i]['task'], samples[i]['item'], samples[i]['history']) for i in pick]

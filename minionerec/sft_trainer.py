@@ -19,85 +19,142 @@ from .models import TimeLimit
 from .sft_data import SFTCollator, SFTDataset
 
 # %% auto #0
-__all__ = ['token_ce', 'weighted_loss', 'sid_token_ids', 'freeze_to_sid_rows', 'evaluate_samples', 'RecTrainer', 'make_trainer']
+__all__ = [
+    'token_ce',
+    'weighted_loss',
+    'sid_token_ids',
+    'freeze_to_sid_rows',
+    'evaluate_samples',
+    'RecTrainer',
+    'make_trainer',
+]
+
 
 # %% ../nbs/24_sft_trainer.ipynb #ad860640
-def token_ce(logits:torch.Tensor, # [B, k, V] logits of the last k positions
-             labels:torch.Tensor, # [B, k] labels of the same positions (−100 = not scored)
-             label_smoothing:float=0.0,
-            ) -> torch.Tensor: # [B, k-1] cross-entropy of each label (0 where not scored)
+def token_ce(
+    logits: torch.Tensor,  # [B, k, V] logits of the last k positions
+    labels: torch.Tensor,  # [B, k] labels of the same positions (−100 = not scored)
+    label_smoothing: float = 0.0,
+) -> torch.Tensor:  # [B, k-1] cross-entropy of each label (0 where not scored)
     "Cross-entropy of next-token prediction at every scored position (position t predicts label t+1)."
     lg, lb = logits[:, :-1].float(), labels[:, 1:]
-    return F.cross_entropy(lg.reshape(-1, lg.shape[-1]), lb.reshape(-1), ignore_index=-100, reduction='none',
-                           label_smoothing=label_smoothing).view(lb.shape)
+    return F.cross_entropy(
+        lg.reshape(-1, lg.shape[-1]),
+        lb.reshape(-1),
+        ignore_index=-100,
+        reduction='none',
+        label_smoothing=label_smoothing,
+    ).view(lb.shape)
 
-def weighted_loss(model, # a causal LM
-                  batch:dict, # from `SFTCollator` (input_ids, attention_mask, position_ids, labels, token_weight, n_targets)
-                  label_smoothing:float=0.0,
-                 ) -> tuple[torch.Tensor, torch.Tensor]: # loss, per-row mean CE [B]
+
+def weighted_loss(
+    model,  # a causal LM
+    batch: dict,  # from `SFTCollator` (input_ids, attention_mask, position_ids, labels, token_weight, n_targets)
+    label_smoothing: float = 0.0,
+) -> tuple[torch.Tensor, torch.Tensor]:  # loss, per-row mean CE [B]
     "`Σ_targets w · CE(target) / #targets` — the mean over target items of their weighted per-item CE — with logits only where scored."
     inputs = {k: v for k, v in batch.items() if k not in ('labels', 'token_weight', 'n_targets')}
     labels, tw = batch['labels'], batch['token_weight']
     scored = (labels != -100).any(0).nonzero()
-    keep = labels.shape[1] - int(scored[0]) + 1 if len(scored) else 1   # from the first scored column to the end
-    logits = model(**inputs, logits_to_keep=keep, use_cache=False).logits   # [B, keep, V]
+    keep = labels.shape[1] - int(scored[0]) + 1 if len(scored) else 1  # from the first scored column to the end
+    logits = model(**inputs, logits_to_keep=keep, use_cache=False).logits  # [B, keep, V]
     ce = token_ce(logits, labels[:, -keep:], label_smoothing)
     loss = (tw[:, -keep:][:, 1:].to(ce.dtype) * ce).sum() / batch['n_targets'].clamp_min(1)
     m = (labels[:, -keep:][:, 1:] != -100).float()
     return loss, ((ce * m).sum(1) / m.sum(1).clamp_min(1)).detach()
 
+
 # %% ../nbs/24_sft_trainer.ipynb #f4088829
-def sid_token_ids(tokenizer, sid_tokens:Sequence[str]) -> list[int]:
+def sid_token_ids(tokenizer, sid_tokens: Sequence[str]) -> list[int]:
     "Token ids of the SID tokens (each must be one token of `tokenizer`)."
-    v = tokenizer.get_vocab(); miss = [t for t in sid_tokens if t not in v]
-    if miss: raise ValueError(f"{len(miss)} SID tokens are not in the tokenizer, e.g. {miss[:3]}")
+    v = tokenizer.get_vocab()
+    miss = [t for t in sid_tokens if t not in v]
+    if miss:
+        raise ValueError(f"{len(miss)} SID tokens are not in the tokenizer, e.g. {miss[:3]}")
     return sorted(v[t] for t in sid_tokens)
 
-def freeze_to_sid_rows(model, # a causal LM
-                       sid_ids:Sequence[int], # rows that stay trainable
-                      ) -> list:
+
+def freeze_to_sid_rows(
+    model,  # a causal LM
+    sid_ids: Sequence[int],  # rows that stay trainable
+) -> list:
     "Freeze everything but the SID rows of the input embeddings and the output head; returns the hook handles."
-    emb = {id(p): p for p in (model.get_input_embeddings().weight, getattr(model.get_output_embeddings(), 'weight', None)) if p is not None}
-    for p in model.parameters(): p.requires_grad_(id(p) in emb)
+    emb = {
+        id(p): p
+        for p in (model.get_input_embeddings().weight, getattr(model.get_output_embeddings(), 'weight', None))
+        if p is not None
+    }
+    for p in model.parameters():
+        p.requires_grad_(id(p) in emb)
     hooks = []
     for p in emb.values():
-        mask = torch.zeros(p.shape[0], 1, dtype=p.dtype, device=p.device); mask[list(sid_ids)] = 1
+        mask = torch.zeros(p.shape[0], 1, dtype=p.dtype, device=p.device)
+        mask[list(sid_ids)] = 1
         hooks.append(p.register_hook(lambda g, m=mask: g * m.to(g.dtype)))
     return hooks
 
+
 # %% ../nbs/24_sft_trainer.ipynb #72c82c5f
-def evaluate_samples(model, builder:PromptBuilder, catalogue:Catalogue,
-                     rows:list[dict], # samples (history, target, sample_id, ...)
-                     num_beams:int=20, batch_size:int=16, ks:Sequence[int]=EVAL_KS,
-                     values:dict|None=None, # item id -> value: adds value-weighted `VHR@10`
-                     progress:bool=False,
-                    ) -> tuple[dict, list[dict]]:
+def evaluate_samples(
+    model,
+    builder: PromptBuilder,
+    catalogue: Catalogue,
+    rows: list[dict],  # samples (history, target, sample_id, ...)
+    num_beams: int = 20,
+    batch_size: int = 16,
+    ks: Sequence[int] = EVAL_KS,
+    values: dict | None = None,  # item id -> value: adds value-weighted `VHR@10`
+    progress: bool = False,
+) -> tuple[dict, list[dict]]:
     "Constrained-beam HR/NDCG of `rows`, split across processes (accelerate) and gathered on all of them."
     m, preds = evaluate_sharded(model, builder, catalogue, rows, num_beams, batch_size, ks, progress=progress)
-    if values is not None: m['VHR@10'] = value_hit_rate(preds, values, 10)
+    if values is not None:
+        m['VHR@10'] = value_hit_rate(preds, values, 10)
     return m, preds
+
 
 class RecTrainer(Trainer):
     "HF `Trainer` with the weighted per-sequence loss and constrained-beam validation."
+
     loss_is_scaled_for_ga = False
-    def __init__(self, *args, builder:PromptBuilder, catalogue:Catalogue, eval_beams:int=20, eval_batch_size:int=16,
-                 values:dict|None=None, label_smoothing:float=0.0,
-                 time_budget:float|None=None, # seconds: the learning rate follows the clock instead of the step count
-                 **kw):
+
+    def __init__(
+        self,
+        *args,
+        builder: PromptBuilder,
+        catalogue: Catalogue,
+        eval_beams: int = 20,
+        eval_batch_size: int = 16,
+        values: dict | None = None,
+        label_smoothing: float = 0.0,
+        time_budget: float | None = None,  # seconds: the learning rate follows the clock instead of the step count
+        **kw,
+    ):
         super().__init__(*args, **kw)
-        self.builder, self.catalogue, self.eval_beams, self.eval_bs, self.values = builder, catalogue, eval_beams, eval_batch_size, values
+        self.builder, self.catalogue, self.eval_beams, self.eval_bs, self.values = (
+            builder,
+            catalogue,
+            eval_beams,
+            eval_batch_size,
+            values,
+        )
         self.label_smoothing, self.time_budget = label_smoothing, time_budget
 
-    def create_scheduler(self, num_training_steps:int, optimizer=None):
+    def create_scheduler(self, num_training_steps: int, optimizer=None):
         "With a time budget: warmup, then cosine decay to 0 over the budget's wall-clock seconds (else HF's step schedule)."
-        if self.time_budget is None or self.lr_scheduler is not None: return super().create_scheduler(num_training_steps, optimizer)
+        if self.time_budget is None or self.lr_scheduler is not None:
+            return super().create_scheduler(num_training_steps, optimizer)
         w, budget, t0 = self.args.warmup_steps, self.time_budget, time.time()
-        def factor(step:int) -> float:
+
+        def factor(step: int) -> float:
             frac = min(1.0, (time.time() - t0) / budget)
-            if w >= 1 and step < w: return (step + 1) / w                 # warmup in steps
-            if w < 1 and frac < w: return max(frac / w, 1e-3)             # warmup as a share of the budget
+            if w >= 1 and step < w:
+                return (step + 1) / w  # warmup in steps
+            if w < 1 and frac < w:
+                return max(frac / w, 1e-3)  # warmup as a share of the budget
             start = 0.0 if w >= 1 else w
             return 0.5 * (1 + math.cos(math.pi * min(1.0, (frac - start) / max(1e-9, 1 - start))))
+
         self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer or self.optimizer, factor)
         return self.lr_scheduler
 
@@ -105,47 +162,109 @@ class RecTrainer(Trainer):
         loss, ce = weighted_loss(model, inputs, self.label_smoothing)
         return (loss, {'ce': ce}) if return_outputs else loss
 
-    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix:str='eval') -> dict:
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = 'eval') -> dict:
         rows = list(eval_dataset if eval_dataset is not None else self.eval_dataset)
         t0 = time.time()
-        m, _ = evaluate_samples(self.model, self.builder, self.catalogue, rows, self.eval_beams, self.eval_bs, (1, 5, 10), self.values)
-        metrics = {f'{metric_key_prefix}_{k}': v for k, v in m.items() if isinstance(v, (int, float)) and k not in ('n', 'beams')}
+        m, _ = evaluate_samples(
+            self.model, self.builder, self.catalogue, rows, self.eval_beams, self.eval_bs, (1, 5, 10), self.values
+        )
+        metrics = {
+            f'{metric_key_prefix}_{k}': v
+            for k, v in m.items()
+            if isinstance(v, (int, float)) and k not in ('n', 'beams')
+        }
         metrics[f'{metric_key_prefix}_runtime'] = round(time.time() - t0, 2)
         self.log(metrics)
         self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
         return metrics
 
+
 # %% ../nbs/24_sft_trainer.ipynb #3bf4f85c
-def make_trainer(model, tokenizer, builder:PromptBuilder, catalogue:Catalogue,
-                 train_samples:list[dict], # from `build_samples`
-                 eval_rows:list[dict], # fixed validation samples (history, target)
-                 out:str|os.PathLike, # checkpoint folder (`TrainingArguments.output_dir`)
-                 lr:float=1e-3, batch_size:int=16, grad_accum:int=1, epochs:float=1.0, max_steps:int=-1,
-                 warmup:float=0.03, # warmup steps (≥ 1) or fraction of the steps (< 1)
-                 weight_decay:float=0.0, eval_steps:int=500, eval_beams:int=20, eval_batch_size:int=16,
-                 patience:int|None=3, # early stopping after this many evaluations without a better NDCG@10 (None: off)
-                 freeze_llm:bool=False, sid_ids:Sequence[int]=(), max_length:int=512, logging_steps:int=10,
-                 save_total_limit:int=2, seed:int=0, bf16:bool|None=None, values:dict|None=None, progress:bool=False,
-                 label_smoothing:float=0.0, time_limit:float|None=None, # minutes
-                 **targs, # more `TrainingArguments`
-                ) -> RecTrainer:
+def make_trainer(
+    model,
+    tokenizer,
+    builder: PromptBuilder,
+    catalogue: Catalogue,
+    train_samples: list[dict],  # from `build_samples`
+    eval_rows: list[dict],  # fixed validation samples (history, target)
+    out: str | os.PathLike,  # checkpoint folder (`TrainingArguments.output_dir`)
+    lr: float = 1e-3,
+    batch_size: int = 16,
+    grad_accum: int = 1,
+    epochs: float = 1.0,
+    max_steps: int = -1,
+    warmup: float = 0.03,  # warmup steps (≥ 1) or fraction of the steps (< 1)
+    weight_decay: float = 0.0,
+    eval_steps: int = 500,
+    eval_beams: int = 20,
+    eval_batch_size: int = 16,
+    patience: int | None = 3,  # early stopping after this many evaluations without a better NDCG@10 (None: off)
+    freeze_llm: bool = False,
+    sid_ids: Sequence[int] = (),
+    max_length: int = 512,
+    logging_steps: int = 10,
+    save_total_limit: int = 2,
+    seed: int = 0,
+    bf16: bool | None = None,
+    values: dict | None = None,
+    progress: bool = False,
+    label_smoothing: float = 0.0,
+    time_limit: float | None = None,  # minutes
+    **targs,  # more `TrainingArguments`
+) -> RecTrainer:
     "A `RecTrainer` with cosine schedule + warmup, step-wise constrained-beam validation, best-checkpoint keeping and early stopping."
     if freeze_llm:
-        if not sid_ids: raise ValueError("freeze_llm needs the SID token ids")
-        freeze_to_sid_rows(model, sid_ids); weight_decay = 0.0     # decay would move frozen rows
+        if not sid_ids:
+            raise ValueError("freeze_llm needs the SID token ids")
+        freeze_to_sid_rows(model, sid_ids)
+        weight_decay = 0.0  # decay would move frozen rows
     cuda = torch.cuda.is_available()
-    if bf16 is None: bf16 = cuda and torch.cuda.is_bf16_supported()
+    if bf16 is None:
+        bf16 = cuda and torch.cuda.is_bf16_supported()
     kw = dict(
-        output_dir=str(out), per_device_train_batch_size=batch_size, gradient_accumulation_steps=grad_accum,
-        num_train_epochs=epochs, max_steps=max_steps, learning_rate=lr, lr_scheduler_type='cosine', warmup_steps=warmup,
-        weight_decay=weight_decay, max_grad_norm=1.0, bf16=bf16, use_cpu=not cuda,
-        eval_strategy='steps', eval_steps=eval_steps, save_strategy='steps', save_steps=eval_steps,
-        save_total_limit=save_total_limit, load_best_model_at_end=True, metric_for_best_model='NDCG@10', greater_is_better=True,
-        logging_steps=logging_steps, report_to='none', seed=seed, data_seed=seed, remove_unused_columns=False,
-        dataloader_pin_memory=cuda, disable_tqdm=not progress)
+        output_dir=str(out),
+        per_device_train_batch_size=batch_size,
+        gradient_accumulation_steps=grad_accum,
+        num_train_epochs=epochs,
+        max_steps=max_steps,
+        learning_rate=lr,
+        lr_scheduler_type='cosine',
+        warmup_steps=warmup,
+        weight_decay=weight_decay,
+        max_grad_norm=1.0,
+        bf16=bf16,
+        use_cpu=not cuda,
+        eval_strategy='steps',
+        eval_steps=eval_steps,
+        save_strategy='steps',
+        save_steps=eval_steps,
+        save_total_limit=save_total_limit,
+        load_best_model_at_end=True,
+        metric_for_best_model='NDCG@10',
+        greater_is_better=True,
+        logging_steps=logging_steps,
+        report_to='none',
+        seed=seed,
+        data_seed=seed,
+        remove_unused_columns=False,
+        dataloader_pin_memory=cuda,
+        disable_tqdm=not progress,
+    )
     args = TrainingArguments(**(kw | targs))
     cbs = ([EarlyStoppingCallback(patience)] if patience else []) + ([TimeLimit(time_limit)] if time_limit else [])
-    return RecTrainer(model=model, args=args, train_dataset=SFTDataset(train_samples, builder, max_length),
-                      eval_dataset=list(eval_rows), data_collator=SFTCollator(tokenizer.pad_token_id), processing_class=tokenizer,
-                      callbacks=cbs, builder=builder, catalogue=catalogue, eval_beams=eval_beams, eval_batch_size=eval_batch_size, values=values,
-                      label_smoothing=label_smoothing, time_budget=time_limit * 60 if time_limit else None)
+    return RecTrainer(
+        model=model,
+        args=args,
+        train_dataset=SFTDataset(train_samples, builder, max_length),
+        eval_dataset=list(eval_rows),
+        data_collator=SFTCollator(tokenizer.pad_token_id),
+        processing_class=tokenizer,
+        callbacks=cbs,
+        builder=builder,
+        catalogue=catalogue,
+        eval_beams=eval_beams,
+        eval_batch_size=eval_batch_size,
+        values=values,
+        label_smoothing=label_smoothing,
+        time_budget=time_limit * 60 if time_limit else None,
+    )

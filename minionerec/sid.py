@@ -15,63 +15,109 @@ from .sid_index import index_codes, load_index, save_sids
 from .text_emb import embedding_meta, encode_items, load_embeddings, load_items
 
 # %% auto #0
-__all__ = ['CONFIG', 'SIDConfig', 'collab_rows', 'join_collaborative', 'given_codes', 'item_embeddings', 'sid_manifest',
-           'build_sids', 'main']
+__all__ = [
+    'CONFIG',
+    'SIDConfig',
+    'collab_rows',
+    'join_collaborative',
+    'given_codes',
+    'item_embeddings',
+    'sid_manifest',
+    'build_sids',
+    'main',
+]
+
 
 # %% ../nbs/13_sid_stage.ipynb #deb5a58c
 @dataclass
 class SIDConfig:
     "Build collision-free semantic IDs for every item of a dataset."
+
     data: str = field(metadata={'help': 'dataset folder (from the data stage), dataset name or *.item.json'})
     out: str = field(metadata={'help': 'output folder'})
-    method: Literal['rqvae', 'rqkmeans', 'rqkmeans-constrained', 'rqkmeans-plus'] = field(default='rqkmeans-constrained', metadata={'help': 'SID builder'})
+    method: Literal['rqvae', 'rqkmeans', 'rqkmeans-constrained', 'rqkmeans-plus'] = field(
+        default='rqkmeans-constrained', metadata={'help': 'SID builder'}
+    )
     levels: int = field(default=3, metadata={'help': 'L, SID levels'})
     codes_per_level: int = field(default=256, metadata={'help': 'K, codes per level'})
     seed: int = field(default=0, metadata={'help': 'random seed'})
-    dedup: Literal['all', 'collided'] = field(default='all', metadata={'help': "extra level on every SID ('all') or only on collided ones"})
-    index: str|None = field(default=None, metadata={'help': "a released index.json taken as the SIDs (no builder runs; collided SIDs still get the dedup level); a relative path that does not exist is looked up in the data folder"})
-    text: bool = field(default=True, metadata={'help': 'encode the item text; --no-text: SIDs from --collab-emb alone (data without item text)'})
-    embeddings: str|None = field(default=None, metadata={'help': 'precomputed [N, D] .npy (skips encoding)'})
-    collab_emb: str|None = field(default=None, metadata={'help': "collaborative item embeddings joined to the text ones: an [N, D'] .npy with a .json of its item_ids (e.g. baselines/sasrec/item_emb.npy)"})
-    collab_weight: float = field(default=1.0, metadata={'help': 'weight of the (L2-normalised) collaborative part against the (L2-normalised) text part'})
+    dedup: Literal['all', 'collided'] = field(
+        default='all', metadata={'help': "extra level on every SID ('all') or only on collided ones"}
+    )
+    index: str | None = field(
+        default=None,
+        metadata={
+            'help': "a released index.json taken as the SIDs (no builder runs; collided SIDs still get the dedup level); a relative path that does not exist is looked up in the data folder"
+        },
+    )
+    text: bool = field(
+        default=True,
+        metadata={'help': 'encode the item text; --no-text: SIDs from --collab-emb alone (data without item text)'},
+    )
+    embeddings: str | None = field(default=None, metadata={'help': 'precomputed [N, D] .npy (skips encoding)'})
+    collab_emb: str | None = field(
+        default=None,
+        metadata={
+            'help': "collaborative item embeddings joined to the text ones: an [N, D'] .npy with a .json of its item_ids (e.g. baselines/sasrec/item_emb.npy)"
+        },
+    )
+    collab_weight: float = field(
+        default=1.0,
+        metadata={'help': 'weight of the (L2-normalised) collaborative part against the (L2-normalised) text part'},
+    )
     encoder: str = field(default='all-MiniLM-L6-v2', metadata={'help': 'text encoder name or path'})
     fields: tuple[str, ...] = field(default=('title', 'description'), metadata={'help': 'item columns encoded'})
     max_length: int = field(default=128, metadata={'help': 'encoder tokens per item'})
     batch_size: int = field(default=64, metadata={'help': 'encoder batch size'})
-    epochs: int|None = field(default=None, metadata={'help': 'training epochs (rqvae, rqkmeans-plus; default: the builder default)'})
+    epochs: int | None = field(
+        default=None, metadata={'help': 'training epochs (rqvae, rqkmeans-plus; default: the builder default)'}
+    )
     sinkhorn: bool = field(default=False, metadata={'help': 'Sinkhorn-balanced last level (rqvae, rqkmeans-plus)'})
     device: str = field(default='auto', metadata={'help': 'auto, cpu, cuda'})
 
-CONFIG = SIDConfig   # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
 
-def collab_rows(item_ids:list[str], # the items' ids
-                path:str|os.PathLike, # [N', D'] .npy with `<stem>.json` holding its `item_ids`
-               ) -> np.ndarray: # [N, D'] float32, rows in `item_ids` order
+CONFIG = SIDConfig  # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
+
+
+def collab_rows(
+    item_ids: list[str],  # the items' ids
+    path: str | os.PathLike,  # [N', D'] .npy with `<stem>.json` holding its `item_ids`
+) -> np.ndarray:  # [N, D'] float32, rows in `item_ids` order
     "The collaborative embeddings of `item_ids`, aligned by id."
-    path = Path(path); meta_f = path.with_suffix('.json')
-    if not meta_f.exists(): raise FileNotFoundError(f"{meta_f}: missing (the item ids of the rows of {path})")
+    path = Path(path)
+    meta_f = path.with_suffix('.json')
+    if not meta_f.exists():
+        raise FileNotFoundError(f"{meta_f}: missing (the item ids of the rows of {path})")
     ids = json.loads(meta_f.read_text()).get('item_ids')
     col = np.load(path)
-    if not isinstance(ids, list) or len(ids) != len(col): raise ValueError(f"{meta_f}: 'item_ids' must list one id per row of {path} ({len(col)})")
+    if not isinstance(ids, list) or len(ids) != len(col):
+        raise ValueError(f"{meta_f}: 'item_ids' must list one id per row of {path} ({len(col)})")
     row = {str(i): k for k, i in enumerate(ids)}
     miss = [i for i in item_ids if i not in row]
-    if miss: raise ValueError(f"{path}: no collaborative embedding for {len(miss)} items, e.g. {miss[:3]}")
+    if miss:
+        raise ValueError(f"{path}: no collaborative embedding for {len(miss)} items, e.g. {miss[:3]}")
     return col[[row[i] for i in item_ids]].astype(np.float32)
 
-def _unit(x:np.ndarray) -> np.ndarray: return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
-def join_collaborative(text:np.ndarray, # [N, D] text embeddings, rows in `item_ids` order
-                       item_ids:list[str], # the items' ids
-                       path:str|os.PathLike, # [N', D'] .npy with `<stem>.json` holding its `item_ids`
-                       weight:float=1.0, # weight of the collaborative half
-                      ) -> np.ndarray: # [N, D + D']
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def join_collaborative(
+    text: np.ndarray,  # [N, D] text embeddings, rows in `item_ids` order
+    item_ids: list[str],  # the items' ids
+    path: str | os.PathLike,  # [N', D'] .npy with `<stem>.json` holding its `item_ids`
+    weight: float = 1.0,  # weight of the collaborative half
+) -> np.ndarray:  # [N, D + D']
     "`[text / |text|, weight · collab / |collab|]`, the collaborative rows aligned to `item_ids` by id."
     return np.concatenate([_unit(text.astype(np.float32)), weight * _unit(collab_rows(item_ids, path))], 1)
 
-def given_codes(path:str|os.PathLike, # a released index.json
-                item_ids:list[str], # the catalogue's items: each needs a SID, no other
-                codes_per_level:int, # K: every code must be below it
-               ) -> np.ndarray: # [N, L] codes in `item_ids` order
+
+def given_codes(
+    path: str | os.PathLike,  # a released index.json
+    item_ids: list[str],  # the catalogue's items: each needs a SID, no other
+    codes_per_level: int,  # K: every code must be below it
+) -> np.ndarray:  # [N, L] codes in `item_ids` order
     "The codes of a released index, checked against the catalogue and K (collided SIDs allowed: dedup follows)."
     index = load_index(path, expected_items=item_ids, allow_collisions=True)
     codes = index_codes({i: index[i] for i in item_ids})[1]
@@ -79,44 +125,70 @@ def given_codes(path:str|os.PathLike, # a released index.json
         raise ValueError(f"{path}: code {int(codes.max())} is not below --codes-per-level {codes_per_level}")
     return codes
 
-def item_embeddings(c:SIDConfig, items) -> tuple[np.ndarray, dict]: # items: the catalogue table of `load_items`
+
+def item_embeddings(c: SIDConfig, items) -> tuple[np.ndarray, dict]:  # items: the catalogue table of `load_items`
     "The vectors the builder quantises: text (encoded or `--embeddings`), collaborative rows joined or alone."
     ids = items['item_id'].astype(str).tolist()
     if not c.text:
-        if not c.collab_emb: raise ValueError("--no-text needs --collab-emb: the SIDs must come from some item vectors")
+        if not c.collab_emb:
+            raise ValueError("--no-text needs --collab-emb: the SIDs must come from some item vectors")
         return _unit(collab_rows(ids, c.collab_emb)), dict(collab_emb=str(c.collab_emb), text=False)
     if c.embeddings:
-        emb = load_embeddings(c.embeddings, expect=dict(model=c.encoder, n_items=len(items), ids_sha1=embedding_meta(items, c.encoder, c.fields, c.max_length, 'mean')['ids_sha1']))
+        emb = load_embeddings(
+            c.embeddings,
+            expect=dict(
+                model=c.encoder,
+                n_items=len(items),
+                ids_sha1=embedding_meta(items, c.encoder, c.fields, c.max_length, 'mean')['ids_sha1'],
+            ),
+        )
         meta = dict(embeddings=str(c.embeddings))
     else:
-        emb = encode_items(items, c.encoder, tuple(c.fields), c.batch_size, c.max_length, cache_dir=c.out, device=c.device)
+        emb = encode_items(
+            items, c.encoder, tuple(c.fields), c.batch_size, c.max_length, cache_dir=c.out, device=c.device
+        )
         meta = dict(encoder=c.encoder, fields=list(c.fields), max_length=c.max_length)
     if c.collab_emb:
         emb = join_collaborative(emb, ids, c.collab_emb, c.collab_weight)
         meta |= dict(collab_emb=str(c.collab_emb), collab_weight=c.collab_weight)
     return emb, meta
 
-def sid_manifest(c:SIDConfig, codes:np.ndarray, **extra) -> dict:
+
+def sid_manifest(c: SIDConfig, codes: np.ndarray, **extra) -> dict:
     "Write the stage's manifest beside the SID folder `save_sids` wrote (raw codes' hash, sizes, `extra`); returns report.json."
-    rep = json.loads((Path(c.out)/'report.json').read_text())
-    write_manifest(c.out, 'sid', levels=int(codes.shape[1]), codes_per_level=c.codes_per_level, dedup=c.dedup,
-                   dedup_size=rep['dedup_size'], sid_length=rep['final']['levels'], n_items=len(codes),
-                   codes_sha1=short_sha1(np.asarray(codes, dtype=np.int64)), config=dataclasses.asdict(c), data=str(c.data), **extra)
+    rep = json.loads((Path(c.out) / 'report.json').read_text())
+    write_manifest(
+        c.out,
+        'sid',
+        levels=int(codes.shape[1]),
+        codes_per_level=c.codes_per_level,
+        dedup=c.dedup,
+        dedup_size=rep['dedup_size'],
+        sid_length=rep['final']['levels'],
+        n_items=len(codes),
+        codes_sha1=short_sha1(np.asarray(codes, dtype=np.int64)),
+        config=dataclasses.asdict(c),
+        data=str(c.data),
+        **extra,
+    )
     return rep
 
-def build_sids(c:SIDConfig) -> dict[str, list[str]]:
+
+def build_sids(c: SIDConfig) -> dict[str, list[str]]:
     "Run the SID stage described by `c` and return the index written to `c.out`."
     t0 = time.time()
     items = load_items(c.data)
     ids = items['item_id'].astype(str).tolist()
     titles = items['title'].tolist() if 'title' in items else None
-    if c.index:                                   # released SIDs, as given
-        src = Path(c.index) if Path(c.index).exists() or Path(c.index).is_absolute() else data_root()/c.index
+    if c.index:  # released SIDs, as given
+        src = Path(c.index) if Path(c.index).exists() or Path(c.index).is_absolute() else data_root() / c.index
         codes = given_codes(src, ids, c.codes_per_level)
         index = save_sids(c.out, ids, codes, c.codes_per_level, titles=titles, dedup=c.dedup)
         rep = sid_manifest(c, codes, method='given', index=str(c.index))
-        print(f"given SIDs from {c.index}: {len(index)} items, {codes.shape[1]} levels, raw collisions "
-              f"{rep['raw']['collided_items']}, SID length {rep['final']['levels']} → {c.out}")
+        print(
+            f"given SIDs from {c.index}: {len(index)} items, {codes.shape[1]} levels, raw collisions "
+            f"{rep['raw']['collided_items']}, SID length {rep['final']['levels']} → {c.out}"
+        )
         return index
     emb, emb_meta = item_embeddings(c, items)
     t_emb = time.time() - t0
@@ -127,15 +199,29 @@ def build_sids(c:SIDConfig) -> dict[str, list[str]]:
     codes = builder.fit(emb)
     t_fit = time.time() - t0 - t_emb
     index = save_sids(c.out, ids, codes, c.codes_per_level, titles=titles, builder=builder, dedup=c.dedup)
-    rep = sid_manifest(c, codes, method=c.method, params=builder.params(), embeddings_sha1=short_sha1(emb), **emb_meta,
-                       seconds=dict(embed=round(t_emb, 1), fit=round(t_fit, 1)))
-    print(f"{c.method}: {len(index)} items, SID length {rep['final']['levels']}, raw collisions {rep['raw']['collided_items']} "
-          f"(rate {rep['raw']['collision_rate']:.4f}, max group {rep['raw']['max_group']}), utilisation "
-          + ' '.join(f"{x['level']}={x['utilisation']:.3f}" for x in rep['raw']['per_level']) + f" → {c.out} ({time.time()-t0:.1f}s)")
+    rep = sid_manifest(
+        c,
+        codes,
+        method=c.method,
+        params=builder.params(),
+        embeddings_sha1=short_sha1(emb),
+        **emb_meta,
+        seconds=dict(embed=round(t_emb, 1), fit=round(t_fit, 1)),
+    )
+    print(
+        f"{c.method}: {len(index)} items, SID length {rep['final']['levels']}, raw collisions {rep['raw']['collided_items']} "
+        f"(rate {rep['raw']['collision_rate']:.4f}, max group {rep['raw']['max_group']}), utilisation "
+        + ' '.join(f"{x['level']}={x['utilisation']:.3f}" for x in rep['raw']['per_level'])
+        + f" → {c.out} ({time.time() - t0:.1f}s)"
+    )
     return index
 
-def main(argv:list[str]|None=None) -> dict[str, list[str]]:
-    "Command line: `python -m minionerec.sid --data DATA --method METHOD --out DIR`."
-    with stage_processes(): return build_sids(parse_config(SIDConfig, argv))
 
-if __name__ == '__main__' and '__file__' in globals(): main()  # (a notebook is `__main__` too, but has no `__file__`)
+def main(argv: list[str] | None = None) -> dict[str, list[str]]:
+    "Command line: `python -m minionerec.sid --data DATA --method METHOD --out DIR`."
+    with stage_processes():
+        return build_sids(parse_config(SIDConfig, argv))
+
+
+if __name__ == '__main__' and '__file__' in globals():
+    main()  # (a notebook is `__main__` too, but has no `__file__`)

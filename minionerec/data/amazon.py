@@ -15,46 +15,64 @@ from .files import iter_lines
 # %% auto #0
 __all__ = ['read_json_lines', 'clean_text', 'clean_title', 'k_core', 'read_amazon_raw']
 
+
 # %% ../../nbs/data/07_amazon.ipynb #ce39ac88
 def read_json_lines(path):
     "Yield `(line number, dict)` per non-empty line: JSON, or a Python dict literal (the 2014 dumps)."
     for ln, line in iter_lines(path):
-        if not line.strip(): continue
-        try: obj = json.loads(line)
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
         except json.JSONDecodeError:
-            try: obj = ast.literal_eval(line.strip())
-            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError): obj = None
-        if not isinstance(obj, dict): raise ValueError(f"{path}: line {ln}: not a JSON object: {line[:80]!r}")
+            try:
+                obj = ast.literal_eval(line.strip())
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                obj = None
+        if not isinstance(obj, dict):
+            raise ValueError(f"{path}: line {ln}: not a JSON object: {line[:80]!r}")
         yield ln, obj
 
+
 _HTML = re.compile(r'<[^<>]+>')
+
+
 def clean_text(x) -> str:
     "HTML tags removed, entities unescaped, whitespace collapsed; lists joined with spaces."
     return re.sub(r'\s+', ' ', html.unescape(_HTML.sub(' ', as_text(x)))).strip()
 
-def clean_title(t) -> str|None:
+
+def clean_title(t) -> str | None:
     "MiniOneRec's title rule: None for HTML, empty or > 20-word titles, else the unescaped, stripped title."
-    if not isinstance(t, str) or _HTML.search(t): return None
+    if not isinstance(t, str) or _HTML.search(t):
+        return None
     t = re.sub(r'\s+', ' ', html.unescape(t)).strip().strip('"').strip()
     return t if len(t) > 1 and len(t.split(' ')) <= 20 else None
+
 
 def _price(x) -> float:
     m = re.search(r'\d[\d,]*\.?\d*', as_text(x))
     return float(m.group().replace(',', '')) if m else float('nan')
 
-def _unix(x) -> float|None:
+
+def _unix(x) -> float | None:
     "None, unix seconds, a date, or an ISO date string ('2018-11' or '2018-11-01', UTC) → unix seconds."
-    if x is None or isinstance(x, (int, float)): return None if x is None else float(x)
-    if isinstance(x, str): x = date.fromisoformat(x + '-01' if re.fullmatch(r'\d{4}-\d{2}', x.strip()) else x.strip())
-    if isinstance(x, datetime): return (x if x.tzinfo else x.replace(tzinfo=timezone.utc)).timestamp()
+    if x is None or isinstance(x, (int, float)):
+        return None if x is None else float(x)
+    if isinstance(x, str):
+        x = date.fromisoformat(x + '-01' if re.fullmatch(r'\d{4}-\d{2}', x.strip()) else x.strip())
+    if isinstance(x, datetime):
+        return (x if x.tzinfo else x.replace(tzinfo=timezone.utc)).timestamp()
     return datetime(x.year, x.month, x.day, tzinfo=timezone.utc).timestamp()
 
+
 # %% ../../nbs/data/07_amazon.ipynb #21a3890f
-def k_core(users, # user of each interaction
-           items, # item of each interaction
-           user_k:int=5, # keep users with ≥ user_k interactions
-           item_k:int=5, # keep items with ≥ item_k interactions
-          ) -> tuple[np.ndarray, int]: # mask of kept interactions, number of filtering rounds
+def k_core(
+    users,  # user of each interaction
+    items,  # item of each interaction
+    user_k: int = 5,  # keep users with ≥ user_k interactions
+    item_k: int = 5,  # keep items with ≥ item_k interactions
+) -> tuple[np.ndarray, int]:  # mask of kept interactions, number of filtering rounds
     "Iterative k-core: drop users below `user_k` and items below `item_k`, repeat until stable."
     u, i = pd.factorize(pd.Series(users, dtype=str))[0], pd.factorize(pd.Series(items, dtype=str))[0]
     keep, rounds = np.ones(len(u), bool), 0
@@ -62,8 +80,11 @@ def k_core(users, # user of each interaction
         uc = np.bincount(u[keep], minlength=u.max(initial=-1) + 1)
         ic = np.bincount(i[keep], minlength=i.max(initial=-1) + 1)
         bad = keep & ((uc[u] < user_k) | (ic[i] < item_k))
-        if not bad.any(): return keep, rounds
-        keep &= ~bad; rounds += 1
+        if not bad.any():
+            return keep, rounds
+        keep &= ~bad
+        rounds += 1
+
 
 # %% ../../nbs/data/07_amazon.ipynb #5974fc67
 def _read_meta(meta) -> tuple[dict, dict]:
@@ -75,57 +96,95 @@ def _read_meta(meta) -> tuple[dict, dict]:
             raise ValueError(f"{meta}: line {ln}: no asin (or not a string): {a!r}")
         t = clean_title(m.get('title'))
         if a in seen:
-            if seen[a] != t: raise ValueError(f"{meta}: line {ln}: duplicate item id {a!r} with a different title")
-            n['duplicate_meta'] += 1; continue
+            if seen[a] != t:
+                raise ValueError(f"{meta}: line {ln}: duplicate item id {a!r} with a different title")
+            n['duplicate_meta'] += 1
+            continue
         seen[a] = t
-        if t is None: n['dropped_titles'] += 1; continue
-        cats = [c for c in (m.get('category') or m.get('categories') or [])
-                if isinstance(c, str) and not _HTML.search(c)]
-        fields[a] = dict(asin=a, title=t, description=clean_text(m.get('description')),
-                         brand=clean_text(m.get('brand')), categories=','.join(c.strip() for c in cats),
-                         value=_price(m.get('price')))
-    if not seen: raise ValueError(f"{meta}: no item metadata (empty file)")
+        if t is None:
+            n['dropped_titles'] += 1
+            continue
+        cats = [
+            c for c in (m.get('category') or m.get('categories') or []) if isinstance(c, str) and not _HTML.search(c)
+        ]
+        fields[a] = dict(
+            asin=a,
+            title=t,
+            description=clean_text(m.get('description')),
+            brand=clean_text(m.get('brand')),
+            categories=','.join(c.strip() for c in cats),
+            value=_price(m.get('price')),
+        )
+    if not seen:
+        raise ValueError(f"{meta}: no item metadata (empty file)")
     return fields, n
 
-def read_amazon_raw(reviews, # `<Category>_5.json(.gz)` or `<Category>.json(.gz)`
-                    meta, # `meta_<Category>.json(.gz)`
-                    user_k:int=5, # k-core: minimum interactions per user
-                    item_k:int=5, # k-core: minimum interactions per item
-                    start=None, # first day kept (date, 'YYYY-MM[-DD]' or unix seconds), inclusive
-                    end=None, # last moment kept, inclusive
-                    name:str|None=None, # dataset name (default: the category)
-                   ) -> RecDataset:
+
+def read_amazon_raw(
+    reviews,  # `<Category>_5.json(.gz)` or `<Category>.json(.gz)`
+    meta,  # `meta_<Category>.json(.gz)`
+    user_k: int = 5,  # k-core: minimum interactions per user
+    item_k: int = 5,  # k-core: minimum interactions per item
+    start=None,  # first day kept (date, 'YYYY-MM[-DD]' or unix seconds), inclusive
+    end=None,  # last moment kept, inclusive
+    name: str | None = None,  # dataset name (default: the category)
+) -> RecDataset:
     "Preprocess raw Amazon 2018 reviews + metadata as MiniOneRec does (titles, time window, k-core with both k)."
     fields, counts = _read_meta(meta)
     lo, hi = _unix(start), _unix(end)
     users, asins, times, n_raw, n_window, n_nometa = [], [], [], 0, 0, 0
     for ln, r in read_json_lines(reviews):
         n_raw += 1
-        try: u, a, t = r['reviewerID'], r['asin'], r['unixReviewTime']
-        except KeyError as e: raise ValueError(f"{reviews}: line {ln}: missing field {e.args[0]!r}") from None
+        try:
+            u, a, t = r['reviewerID'], r['asin'], r['unixReviewTime']
+        except KeyError as e:
+            raise ValueError(f"{reviews}: line {ln}: missing field {e.args[0]!r}") from None
         if not isinstance(u, str) or not isinstance(a, str):
             raise ValueError(f"{reviews}: line {ln}: reviewerID and asin must be strings, got {u!r} and {a!r}")
-        try: t = float(t); assert math.isfinite(t) and not isinstance(r['unixReviewTime'], bool)
+        try:
+            t = float(t)
+            assert math.isfinite(t) and not isinstance(r['unixReviewTime'], bool)
         except (TypeError, ValueError, AssertionError):
             raise ValueError(f"{reviews}: line {ln}: non-numeric timestamp {r['unixReviewTime']!r}") from None
-        if (lo is not None and t < lo) or (hi is not None and t > hi): n_window += 1; continue
-        if a not in fields: n_nometa += 1; continue
-        users.append(u); asins.append(a); times.append(t)
+        if (lo is not None and t < lo) or (hi is not None and t > hi):
+            n_window += 1
+            continue
+        if a not in fields:
+            n_nometa += 1
+            continue
+        users.append(u)
+        asins.append(a)
+        times.append(t)
     keep, rounds = k_core(users, asins, user_k, item_k)
     if not keep.any():
-        raise ValueError(f"{reviews}: no interactions left: {n_raw} reviews, {n_window} outside the time window, "
-                         f"{n_nometa} without usable metadata in {meta}, {len(users)} removed by the "
-                         f"{user_k}/{item_k}-core")
+        raise ValueError(
+            f"{reviews}: no interactions left: {n_raw} reviews, {n_window} outside the time window, "
+            f"{n_nometa} without usable metadata in {meta}, {len(users)} removed by the "
+            f"{user_k}/{item_k}-core"
+        )
     idx = np.flatnonzero(keep)
     seqs, tss = group_by_user([users[k] for k in idx], [asins[k] for k in idx], [times[k] for k in idx])
     new = {}
     for s in seqs.values():
-        for a in s: new.setdefault(a, str(len(new)))
+        for a in s:
+            new.setdefault(a, str(len(new)))
     items = make_items([{'item_id': new[a], **fields[a]} for a in new], str(meta))
     seqs = {u: [new[a] for a in s] for u, s in seqs.items()}
     category = re.sub(r'(_5)?\.json(\.gz)?$', '', Path(reviews).name)
-    info = dict(source=str(reviews), meta_file=str(meta), format='amazon-raw', user_k=user_k, item_k=item_k,
-                start=None if start is None else str(start), end=None if end is None else str(end), raw_reviews=n_raw,
-                dropped_window=n_window, dropped_no_meta=n_nometa, dropped_titles=counts['dropped_titles'],
-                duplicate_meta=counts['duplicate_meta'], kcore_rounds=rounds, kept_reviews=int(keep.sum()))
+    info = dict(
+        source=str(reviews),
+        meta_file=str(meta),
+        format='amazon-raw',
+        user_k=user_k,
+        item_k=item_k,
+        start=None if start is None else str(start),
+        end=None if end is None else str(end),
+        raw_reviews=n_raw,
+        dropped_window=n_window,
+        dropped_no_meta=n_nometa,
+        dropped_titles=counts['dropped_titles'],
+        duplicate_meta=counts['duplicate_meta'],
+        kcore_rounds=rounds,
+        kept_reviews=int(keep.sum()),
+    )
     return RecDataset(name or category, items, seqs, tss, meta=info)

@@ -14,76 +14,113 @@ from ..core import atomic_write_text, write_manifest
 from .files import get_field, load_json, read_jsonl
 
 # %% auto #0
-__all__ = ['ITEM_COLS', 'SPLITS', 'as_text', 'make_items', 'split_frame', 'group_by_user', 'jsonable', 'write_jsonl',
-           'RecDataset', 'assert_same_dataset']
+__all__ = [
+    'ITEM_COLS',
+    'SPLITS',
+    'as_text',
+    'make_items',
+    'split_frame',
+    'group_by_user',
+    'jsonable',
+    'write_jsonl',
+    'RecDataset',
+    'assert_same_dataset',
+]
 
 # %% ../../nbs/data/01_dataset.ipynb #a5af0a49
 ITEM_COLS = ['item_id', 'title', 'description', 'brand', 'categories']  # every items table (+ `value`, `sid`, ...)
 SPLITS = ('train', 'valid', 'test')
 
-def as_text(x, sep:str=' ') -> str:
+
+def as_text(x, sep: str = ' ') -> str:
     "A metadata field as a string: None → '', a list is joined with `sep`."
-    if x is None or (isinstance(x, float) and math.isnan(x)): return ''
-    if isinstance(x, (list, tuple)): return sep.join(s for s in (as_text(v, sep) for v in x) if s)
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ''
+    if isinstance(x, (list, tuple)):
+        return sep.join(s for s in (as_text(v, sep) for v in x) if s)
     return str(x)
 
-def make_items(records:list[dict]|pd.DataFrame, # one dict per item: item_id, title, and any of the other fields
-               source:str='items', # named in error messages
-              ) -> pd.DataFrame:
+
+def make_items(
+    records: list[dict] | pd.DataFrame,  # one dict per item: item_id, title, and any of the other fields
+    source: str = 'items',  # named in error messages
+) -> pd.DataFrame:
     "The items table: `ITEM_COLS` as strings (+ extra columns), `value` as float; no duplicate ids or empty titles."
     df = pd.DataFrame(records)
-    if len(df) == 0: df = pd.DataFrame(columns=ITEM_COLS)
+    if len(df) == 0:
+        df = pd.DataFrame(columns=ITEM_COLS)
     for c in ITEM_COLS:
-        if c not in df: df[c] = ''
+        if c not in df:
+            df[c] = ''
     df['item_id'] = df['item_id'].map(str).astype(str)
-    for c in ITEM_COLS[1:]: df[c] = df[c].map(lambda x, c=c: as_text(x, ',' if c == 'categories' else ' ')).astype(str)
+    for c in ITEM_COLS[1:]:
+        df[c] = df[c].map(lambda x, c=c: as_text(x, ',' if c == 'categories' else ' ')).astype(str)
     dup = df['item_id'][df['item_id'].duplicated()]
-    if len(dup): raise ValueError(f"{source}: duplicate item id {dup.iloc[0]!r}")
+    if len(dup):
+        raise ValueError(f"{source}: duplicate item id {dup.iloc[0]!r}")
     empty = df['item_id'][df['title'].str.strip() == '']
-    if len(empty): raise ValueError(f"{source}: item {empty.iloc[0]!r} has a missing or empty title")
-    if 'value' in df: df['value'] = pd.to_numeric(df['value'], errors='coerce').astype(float)
+    if len(empty):
+        raise ValueError(f"{source}: item {empty.iloc[0]!r} has a missing or empty title")
+    if 'value' in df:
+        df['value'] = pd.to_numeric(df['value'], errors='coerce').astype(float)
     return df[ITEM_COLS + [c for c in df.columns if c not in ITEM_COLS]].reset_index(drop=True)
 
+
 # %% ../../nbs/data/01_dataset.ipynb #42cd483d
-def split_frame(users:list, histories:list, targets:list, ids=None, start:int=0) -> pd.DataFrame:
+def split_frame(users: list, histories: list, targets: list, ids=None, start: int = 0) -> pd.DataFrame:
     "A split table with the standard columns and dtypes (consecutive sample ids from `start` unless `ids`)."
     ids = np.arange(start, start + len(users), dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
-    return pd.DataFrame({'sample_id': ids, 'user_id': pd.Series(users, dtype=str),
-                         'history': pd.Series([list(h) for h in histories], dtype=object),
-                         'target': pd.Series(targets, dtype=str)})
+    return pd.DataFrame(
+        {
+            'sample_id': ids,
+            'user_id': pd.Series(users, dtype=str),
+            'history': pd.Series([list(h) for h in histories], dtype=object),
+            'target': pd.Series(targets, dtype=str),
+        }
+    )
 
-def group_by_user(users, # user of each interaction
-                  items, # item of each interaction
-                  ts, # timestamp of each interaction
-                 ) -> tuple[dict[str, list[str]], dict[str, list[float]]]: # sequences, timestamps
+
+def group_by_user(
+    users,  # user of each interaction
+    items,  # item of each interaction
+    ts,  # timestamp of each interaction
+) -> tuple[dict[str, list[str]], dict[str, list[float]]]:  # sequences, timestamps
     "Per-user item and time lists, users in first-appearance order, each sorted by time (stable)."
     codes, uniq = pd.factorize(pd.Series(users, dtype=str))
     ts = np.asarray(ts, dtype=float)
     order = np.lexsort((np.arange(len(codes)), ts, codes))
     cuts = np.flatnonzero(np.diff(codes[order])) + 1
     its, tv = np.asarray(items, dtype=object)[order], ts[order]
-    return ({str(u): [str(x) for x in s] for u, s in zip(uniq, np.split(its, cuts))},
-            {str(u): s.tolist() for u, s in zip(uniq, np.split(tv, cuts))})
+    return (
+        {str(u): [str(x) for x in s] for u, s in zip(uniq, np.split(its, cuts))},
+        {str(u): s.tolist() for u, s in zip(uniq, np.split(tv, cuts))},
+    )
+
 
 # %% ../../nbs/data/01_dataset.ipynb #50314523
 def jsonable(x):
     "NumPy scalars → Python, NaN → None (JSON has no NaN)."
-    if isinstance(x, np.generic): x = x.item()
-    if isinstance(x, float) and math.isnan(x): return None
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and math.isnan(x):
+        return None
     return x
+
 
 def write_jsonl(path, rows) -> Path:
     "Write dicts as JSON Lines, atomically."
     return atomic_write_text(path, ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in rows))
 
+
 # %% ../../nbs/data/01_dataset.ipynb #2ad135f2
 @dataclass(repr=False, eq=False)
 class RecDataset:
     "Items, chronological user sequences and the train/valid/test samples one protocol made from them."
+
     name: str
     items: pd.DataFrame  # item_id (unique str), title (non-empty), description, brand, categories; optional value, sid
     sequences: dict[str, list[str]]  # user_id -> item ids, oldest first
-    timestamps: dict[str, list[float]]|None = None  # user_id -> timestamps aligned with `sequences`, or None
+    timestamps: dict[str, list[float]] | None = None  # user_id -> timestamps aligned with `sequences`, or None
     splits: dict[str, pd.DataFrame] = field(default_factory=dict)  # split -> sample_id, user_id, history, target
     protocol: str = 'none'  # 'loo', 'minionerec', 'given' (read from files) or 'none' (no splits yet)
     meta: dict = field(default_factory=dict)  # JSON-able: source, history length, counts, ...
@@ -101,18 +138,21 @@ class RecDataset:
         "item_id → title."
         return dict(zip(self.items['item_id'], self.items['title']))
 
-    def sids(self) -> dict[str, list[str]]|None:
+    def sids(self) -> dict[str, list[str]] | None:
         "item_id → SID tokens (`['<a_1>', '<b_2>', ...]`) from the `sid` column, or None when there is none."
-        if 'sid' not in self.items: return None
+        if 'sid' not in self.items:
+            return None
         return {i: split_sid(s) for i, s in zip(self.items['item_id'], self.items['sid']) if s}
 
-    def past_items(self, split:str) -> list[list[str]]:
+    def past_items(self, split: str) -> list[list[str]]:
         "Per sample of `split`, every item of the user before its target (its history when the sample cannot be located)."
         df, out = self.splits[split], []
         for u, h, t in zip(df['user_id'], df['history'], df['target']):
             seq, h, k = self.sequences.get(u, []), list(h), None
             for j in range(len(h), len(seq)):
-                if seq[j] == t and seq[j - len(h):j] == h: k = j; break
+                if seq[j] == t and seq[j - len(h) : j] == h:
+                    k = j
+                    break
             out.append(seq[:k] if k is not None else h)
         return out
 
@@ -120,49 +160,86 @@ class RecDataset:
         "Users, items, interactions, sequence lengths, samples per split, history lengths."
         lens = np.array([len(s) for s in self.sequences.values()] or [0])
         inter, n_users = int(lens.sum()), len(self.sequences)
-        out = dict(name=self.name, protocol=self.protocol, users=n_users, items=len(self.items),
-                   items_used=len({i for s in self.sequences.values() for i in s}), interactions=inter,
-                   seq_len_min=int(lens.min()), seq_len_mean=round(float(lens.mean()), 2), seq_len_max=int(lens.max()),
-                   density=round(inter / max(1, n_users * len(self.items)), 6), timestamps=self.timestamps is not None)
+        out = dict(
+            name=self.name,
+            protocol=self.protocol,
+            users=n_users,
+            items=len(self.items),
+            items_used=len({i for s in self.sequences.values() for i in s}),
+            interactions=inter,
+            seq_len_min=int(lens.min()),
+            seq_len_mean=round(float(lens.mean()), 2),
+            seq_len_max=int(lens.max()),
+            density=round(inter / max(1, n_users * len(self.items)), 6),
+            timestamps=self.timestamps is not None,
+        )
         for k, df in self.splits.items():
             out[f'{k}_samples'] = len(df)
-            if len(df): out[f'{k}_history_mean'] = round(float(df['history'].map(len).mean()), 2)
+            if len(df):
+                out[f'{k}_history_mean'] = round(float(df['history'].map(len).mean()), 2)
         return out
 
     def save(self, folder) -> Path:
         "Write the dataset to `folder` (JSON Lines + `manifest.json` last, atomic writes)."
-        folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
         cols, ts = self.items.columns.tolist(), self.timestamps
-        write_jsonl(folder/'items.jsonl',
-                    ({c: jsonable(v) for c, v in zip(cols, r)} for r in self.items.itertuples(index=False)))
-        seq_rows = ({'user_id': u, 'items': s, **({} if ts is None else {'timestamps': ts[u]})}
-                    for u, s in self.sequences.items())
-        write_jsonl(folder/'sequences.jsonl', seq_rows)
+        write_jsonl(
+            folder / 'items.jsonl',
+            ({c: jsonable(v) for c, v in zip(cols, r)} for r in self.items.itertuples(index=False)),
+        )
+        seq_rows = (
+            {'user_id': u, 'items': s, **({} if ts is None else {'timestamps': ts[u]})}
+            for u, s in self.sequences.items()
+        )
+        write_jsonl(folder / 'sequences.jsonl', seq_rows)
         for k, df in self.splits.items():
             cols4 = zip(df['sample_id'], df['user_id'], df['history'], df['target'])
-            write_jsonl(folder/f'{k}.jsonl', ({'sample_id': int(i), 'user_id': u, 'history': list(h), 'target': t}
-                                              for i, u, h, t in cols4))
-        write_manifest(folder, 'data', format='minionerec.data/1', name=self.name, protocol=self.protocol, splits=list(self.splits),
-                       timestamps=ts is not None, item_columns=cols, meta=self.meta, stats=self.stats())
+            write_jsonl(
+                folder / f'{k}.jsonl',
+                ({'sample_id': int(i), 'user_id': u, 'history': list(h), 'target': t} for i, u, h, t in cols4),
+            )
+        write_manifest(
+            folder,
+            'data',
+            format='minionerec.data/1',
+            name=self.name,
+            protocol=self.protocol,
+            splits=list(self.splits),
+            timestamps=ts is not None,
+            item_columns=cols,
+            meta=self.meta,
+            stats=self.stats(),
+        )
         return folder
 
     @classmethod
     def load(cls, folder) -> RecDataset:
         "Read a folder written by `RecDataset.save`; errors name the file, line and key."
         folder = Path(folder)
-        mf = folder/'manifest.json'
-        if not mf.exists(): raise FileNotFoundError(f"{folder}: no manifest.json (not a saved RecDataset)")
+        mf = folder / 'manifest.json'
+        if not mf.exists():
+            raise FileNotFoundError(f"{folder}: no manifest.json (not a saved RecDataset)")
         m = load_json(mf)
-        for k, tp in [('name', str), ('protocol', str), ('splits', list), ('timestamps', bool), ('item_columns', list),
-                      ('meta', dict)]: get_field(m, k, tp, mf)
-        f = folder/'items.jsonl'
+        for k, tp in [
+            ('name', str),
+            ('protocol', str),
+            ('splits', list),
+            ('timestamps', bool),
+            ('item_columns', list),
+            ('meta', dict),
+        ]:
+            get_field(m, k, tp, mf)
+        f = folder / 'items.jsonl'
         items = make_items(pd.DataFrame([r for _, r in read_jsonl(f)], columns=m['item_columns']), str(f))
-        if not len(items): raise ValueError(f"{f}: no items")
-        known, f = set(items['item_id']), folder/'sequences.jsonl'
+        if not len(items):
+            raise ValueError(f"{f}: no items")
+        known, f = set(items['item_id']), folder / 'sequences.jsonl'
         seqs, tss = {}, {} if m['timestamps'] else None
         for ln, r in read_jsonl(f):
             u, s = get_field(r, 'user_id', str, f, ln), get_field(r, 'items', list, f, ln)
-            if u in seqs: raise ValueError(f"{f}: line {ln}: duplicate user id {u!r}")
+            if u in seqs:
+                raise ValueError(f"{f}: line {ln}: duplicate user id {u!r}")
             seqs[u] = _known_ids(s, known, f, ln, 'items')
             if tss is not None:
                 t = get_field(r, 'timestamps', list, f, ln)
@@ -171,9 +248,10 @@ class RecDataset:
                 tss[u] = t
         splits = {}
         for k in m['splits']:
-            f, ids, users, hists, targets = folder/f'{k}.jsonl', [], [], [], []
+            f, ids, users, hists, targets = folder / f'{k}.jsonl', [], [], [], []
             for ln, r in read_jsonl(f):
-                ids.append(get_field(r, 'sample_id', int, f, ln)); users.append(get_field(r, 'user_id', str, f, ln))
+                ids.append(get_field(r, 'sample_id', int, f, ln))
+                users.append(get_field(r, 'user_id', str, f, ln))
                 hists.append(_known_ids(get_field(r, 'history', list, f, ln), known, f, ln, 'history'))
                 targets.append(_known_ids([get_field(r, 'target', str, f, ln)], known, f, ln, 'target')[0])
             splits[k] = split_frame(users, hists, targets, ids=ids)
@@ -181,22 +259,30 @@ class RecDataset:
 
     def __repr__(self):
         n = {k: len(v) for k, v in self.splits.items()}
-        return (f"RecDataset({self.name!r}, protocol={self.protocol!r}, users={len(self.sequences)}, "
-                f"items={len(self.items)}, samples={n})")
+        return (
+            f"RecDataset({self.name!r}, protocol={self.protocol!r}, users={len(self.sequences)}, "
+            f"items={len(self.items)}, samples={n})"
+        )
 
-def _known_ids(ids:list, known:set, path, ln:int, key:str) -> list:
+
+def _known_ids(ids: list, known: set, path, ln: int, key: str) -> list:
     "`ids` unchanged when every one is a string in `known`; else an error naming file, line and key."
     for i in ids:
-        if not isinstance(i, str): raise ValueError(f"{path}: line {ln}: {key!r}: item id {i!r} is not a string")
-        if i not in known: raise ValueError(f"{path}: line {ln}: {key!r}: item id {i!r} is not in items.jsonl")
+        if not isinstance(i, str):
+            raise ValueError(f"{path}: line {ln}: {key!r}: item id {i!r} is not a string")
+        if i not in known:
+            raise ValueError(f"{path}: line {ln}: {key!r}: item id {i!r} is not in items.jsonl")
     return ids
 
+
 # %% ../../nbs/data/01_dataset.ipynb #97f558e8
-def assert_same_dataset(a:RecDataset, b:RecDataset, meta:bool=True):
+def assert_same_dataset(a: RecDataset, b: RecDataset, meta: bool = True):
     "Raise AssertionError unless `a` and `b` hold the same items, sequences, timestamps, splits (and meta)."
     assert (a.name, a.protocol) == (b.name, b.protocol), f"{(a.name, a.protocol)} != {(b.name, b.protocol)}"
     pd.testing.assert_frame_equal(a.items, b.items)
     assert a.sequences == b.sequences and a.timestamps == b.timestamps, "sequences or timestamps differ"
     assert list(a.splits) == list(b.splits), f"splits {list(a.splits)} != {list(b.splits)}"
-    for k in a.splits: pd.testing.assert_frame_equal(a.splits[k], b.splits[k])
-    if meta: assert a.meta == b.meta, f"meta differs: {a.meta} != {b.meta}"
+    for k in a.splits:
+        pd.testing.assert_frame_equal(a.splits[k], b.splits[k])
+    if meta:
+        assert a.meta == b.meta, f"meta differs: {a.meta} != {b.meta}"

@@ -11,67 +11,100 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['read_text', 'iter_lines', 'load_json', 'read_jsonl', 'get_field', 'read_csv', 'item_id', 'find_one', 'check_known',
-           'expect_error']
+__all__ = [
+    'read_text',
+    'iter_lines',
+    'load_json',
+    'read_jsonl',
+    'get_field',
+    'read_csv',
+    'item_id',
+    'find_one',
+    'check_known',
+    'expect_error',
+]
+
 
 # %% ../../nbs/data/03_files.ipynb #137b478e
-def _not_utf8(path, ln:int, byte:bytes, col:int) -> ValueError:
+def _not_utf8(path, ln: int, byte: bytes, col: int) -> ValueError:
     return ValueError(f"{path}: line {ln}: not UTF-8 text (byte {byte!r} at column {col})")
 
-def read_text(path, # a UTF-8 text file, plain or gzipped
-             ) -> str:
+
+def read_text(
+    path,  # a UTF-8 text file, plain or gzipped
+) -> str:
     "The whole text of `path`; a missing file, broken gzip data or non-UTF-8 bytes raise an error naming the file."
     p = Path(path)
-    if not p.is_file(): raise FileNotFoundError(f"{p}: no such file")
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: no such file")
     data = p.read_bytes()
     if data[:2] == b'\x1f\x8b':
-        try: data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as e: raise ValueError(f"{p}: broken gzip data ({e})") from None
-    try: text = data.decode('utf-8')
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as e:
+            raise ValueError(f"{p}: broken gzip data ({e})") from None
+    try:
+        text = data.decode('utf-8')
     except UnicodeDecodeError as e:
         bol = data.rfind(b'\n', 0, e.start) + 1
-        raise _not_utf8(p, data.count(b'\n', 0, e.start) + 1, data[e.start:e.start + 1], e.start - bol + 1) from None
+        raise _not_utf8(p, data.count(b'\n', 0, e.start) + 1, data[e.start : e.start + 1], e.start - bol + 1) from None
     return text.removeprefix('\ufeff')
 
-def iter_lines(path, # a UTF-8 text file, plain or gzipped
-              ) -> Iterator[tuple[int, str]]:
+
+def iter_lines(
+    path,  # a UTF-8 text file, plain or gzipped
+) -> Iterator[tuple[int, str]]:
     "Yield `(line number, line)` of `path`, streamed; errors name the file and the line."
     p = Path(path)
-    if not p.is_file(): raise FileNotFoundError(f"{p}: no such file")
-    with open(p, 'rb') as f: gz = f.read(2) == b'\x1f\x8b'
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: no such file")
+    with open(p, 'rb') as f:
+        gz = f.read(2) == b'\x1f\x8b'
     ln = 0
-    with (gzip.open(p, 'rb') if gz else open(p, 'rb')) as f:
+    with gzip.open(p, 'rb') if gz else open(p, 'rb') as f:
         try:
             for ln, raw in enumerate(f, 1):
-                try: line = raw.decode('utf-8')
-                except UnicodeDecodeError as e: raise _not_utf8(p, ln, raw[e.start:e.start + 1], e.start + 1) from None
+                try:
+                    line = raw.decode('utf-8')
+                except UnicodeDecodeError as e:
+                    raise _not_utf8(p, ln, raw[e.start : e.start + 1], e.start + 1) from None
                 yield ln, (line.removeprefix('\ufeff') if ln == 1 else line)
         except (OSError, EOFError, zlib.error) as e:
             raise ValueError(f"{p}: line {ln + 1}: broken gzip data ({e})") from None
 
+
 # %% ../../nbs/data/03_files.ipynb #35fc5c0b
-def load_json(path, # a JSON file, plain or gzipped
-              what:str='key', # what the keys are, for the duplicate-key error ('item id', 'user id', ...)
-             ):
+def load_json(
+    path,  # a JSON file, plain or gzipped
+    what: str = 'key',  # what the keys are, for the duplicate-key error ('item id', 'user id', ...)
+):
     "Load a JSON file, refusing duplicate keys; errors name the file and the line, or the key."
+
     def hook(pairs):
         d = {}
         for k, v in pairs:
-            if k in d: raise ValueError(f"{path}: duplicate {what} {k!r}")
+            if k in d:
+                raise ValueError(f"{path}: duplicate {what} {k!r}")
             d[k] = v
         return d
+
     text = read_text(path)
-    if not text.strip(): raise ValueError(f"{path}: empty file (expected JSON)")
-    try: return json.loads(text, object_pairs_hook=hook)
+    if not text.strip():
+        raise ValueError(f"{path}: empty file (expected JSON)")
+    try:
+        return json.loads(text, object_pairs_hook=hook)
     except json.JSONDecodeError as e:
         raise ValueError(f"{path}: line {e.lineno} column {e.colno}: not valid JSON ({e.msg})") from None
+
 
 def read_jsonl(path) -> list[tuple[int, dict]]:
     "`(line number, object)` for each non-empty line of a JSON Lines file; errors name the file and the line."
     out = []
     for ln, line in enumerate(read_text(path).splitlines(), 1):
-        if not line.strip(): continue
-        try: obj = json.loads(line)
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}: line {ln}: not valid JSON ({e.msg}, column {e.colno})") from None
         if not isinstance(obj, dict):
@@ -79,72 +112,102 @@ def read_jsonl(path) -> list[tuple[int, dict]]:
         out.append((ln, obj))
     return out
 
-_TYPE_NAMES = {str: 'a string', int: 'an integer', float: 'a number', list: 'a list', dict: 'an object',
-               bool: 'true/false'}
 
-def get_field(obj:dict, # a parsed JSON object
-              key:str, # the key that must be there
-              tp:type, # its type (bool is not an int here)
-              path, # the file, for the error
-              ln:int|None=None, # the line, for the error
-             ):
+_TYPE_NAMES = {
+    str: 'a string',
+    int: 'an integer',
+    float: 'a number',
+    list: 'a list',
+    dict: 'an object',
+    bool: 'true/false',
+}
+
+
+def get_field(
+    obj: dict,  # a parsed JSON object
+    key: str,  # the key that must be there
+    tp: type,  # its type (bool is not an int here)
+    path,  # the file, for the error
+    ln: int | None = None,  # the line, for the error
+):
     "`obj[key]`, checked to be present and of type `tp`."
     at = f"{path}: line {ln}" if ln is not None else str(path)
-    if key not in obj: raise ValueError(f"{at}: missing key {key!r}")
+    if key not in obj:
+        raise ValueError(f"{at}: missing key {key!r}")
     v = obj[key]
     if not isinstance(v, tp) or (isinstance(v, bool) and tp is not bool):
         raise ValueError(f"{at}: {key!r} is {v!r}, expected {_TYPE_NAMES.get(tp, tp.__name__)}")
     return v
 
+
 # %% ../../nbs/data/03_files.ipynb #bf76229b
-def read_csv(path, # a CSV file with a header line
-            ) -> pd.DataFrame:
+def read_csv(
+    path,  # a CSV file with a header line
+) -> pd.DataFrame:
     "A CSV file as strings; non-UTF-8 bytes and rows with too many or too few cells raise errors naming the row."
     rows = csv.reader(io.StringIO(read_text(path), newline=''))
     try:
         head = next(rows, None)
-        if not head: raise ValueError(f"{path}: empty file (expected a header line)")
-        if len(set(head)) < len(head): raise ValueError(f"{path}: line 1: duplicate column in the header {head}")
+        if not head:
+            raise ValueError(f"{path}: empty file (expected a header line)")
+        if len(set(head)) < len(head):
+            raise ValueError(f"{path}: line 1: duplicate column in the header {head}")
         data = []
         for r in rows:
-            if not r: continue
+            if not r:
+                continue
             if len(r) != len(head):
-                raise ValueError(f"{path}: row {len(data) + 1} (line {rows.line_num}): {len(r)} cells, "
-                                 f"the header has {len(head)}")
+                raise ValueError(
+                    f"{path}: row {len(data) + 1} (line {rows.line_num}): {len(r)} cells, the header has {len(head)}"
+                )
             data.append(r)
-    except csv.Error as e: raise ValueError(f"{path}: line {rows.line_num}: {e}") from None
+    except csv.Error as e:
+        raise ValueError(f"{path}: line {rows.line_num}: {e}") from None
     return pd.DataFrame(data, columns=head, dtype=str)
 
+
 # %% ../../nbs/data/03_files.ipynb #6a2624d8
-def item_id(x, # a value read where an item id must be
-            where:str, # the place, for the error (`path: line 3`)
-           ) -> str:
+def item_id(
+    x,  # a value read where an item id must be
+    where: str,  # the place, for the error (`path: line 3`)
+) -> str:
     "`x` as an item id string: a non-empty string or an integer, else an error naming `where`."
-    if isinstance(x, str) and x.strip(): return x
-    if isinstance(x, (int, np.integer)) and not isinstance(x, bool): return str(x)
+    if isinstance(x, str) and x.strip():
+        return x
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return str(x)
     raise ValueError(f"{where}: item id {x!r} is not a non-empty string or an integer")
 
-def find_one(folder:Path, pattern:str, required:bool=True) -> Path|None:
+
+def find_one(folder: Path, pattern: str, required: bool = True) -> Path | None:
     "The single file matching `pattern` in `folder`."
     fs = sorted(Path(folder).glob(pattern))
-    if len(fs) > 1: raise ValueError(f"{folder}: several files match {pattern}: {[f.name for f in fs]}")
-    if not fs and required: raise FileNotFoundError(f"{folder}: no file matches {pattern}")
+    if len(fs) > 1:
+        raise ValueError(f"{folder}: several files match {pattern}: {[f.name for f in fs]}")
+    if not fs and required:
+        raise FileNotFoundError(f"{folder}: no file matches {pattern}")
     return fs[0] if fs else None
 
-def check_known(sequences:dict, known, path, meta_path):
+
+def check_known(sequences: dict, known, path, meta_path):
     "Every item of every sequence must be in `known`; the error names the user and the item."
     for u, seq in sequences.items():
         for i in seq:
-            if i not in known: raise ValueError(f"{path}: user {u!r}: item id {i!r} has no metadata in {meta_path}")
+            if i not in known:
+                raise ValueError(f"{path}: user {u!r}: item id {i!r} has no metadata in {meta_path}")
+
 
 # %% ../../nbs/data/03_files.ipynb #97fa25e9
-def expect_error(fn, # called with no argument
-                 *parts:str, # strings the message must contain
-                 exc=ValueError, # the exception type expected
-                ) -> str:
+def expect_error(
+    fn,  # called with no argument
+    *parts: str,  # strings the message must contain
+    exc=ValueError,  # the exception type expected
+) -> str:
     "Call `fn`, check it raises `exc` with every one of `parts` in its message; return the message."
-    try: fn()
+    try:
+        fn()
     except exc as e:
-        for p in parts: assert p in str(e), f"{p!r} not in error message: {e}"
+        for p in parts:
+            assert p in str(e), f"{p!r} not in error message: {e}"
         return str(e)
     raise AssertionError(f"no {exc.__name__} raised")

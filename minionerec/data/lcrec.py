@@ -12,14 +12,17 @@ from .files import check_known, find_one, item_id, load_json
 # %% auto #0
 __all__ = ['read_item_json', 'read_lcrec']
 
+
 # %% ../../nbs/data/04_lcrec.ipynb #1eb37a8f
-def read_item_json(path, # an `*.item.json`: {item_id: {title, description, brand, categories, ...}}
-                  ) -> pd.DataFrame:
+def read_item_json(
+    path,  # an `*.item.json`: {item_id: {title, description, brand, categories, ...}}
+) -> pd.DataFrame:
     "The items table of an `*.item.json` file (LC-Rec's and MiniOneRec's); errors name the file and the item."
     raw = load_json(path, 'item id')
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected an object {{item_id: {{title, ...}}}}, got {type(raw).__name__}")
-    if not raw: raise ValueError(f"{path}: no items")
+    if not raw:
+        raise ValueError(f"{path}: no items")
     recs = []
     for k, v in raw.items():
         if not isinstance(v, dict):
@@ -27,15 +30,18 @@ def read_item_json(path, # an `*.item.json`: {item_id: {title, description, bran
         t = v.get('title')
         if t is not None and not isinstance(t, str):
             raise ValueError(f"{path}: item {k!r}: title {t!r} is not a string")
-        if not (t or '').strip(): raise ValueError(f"{path}: item {k!r} has a missing or empty title")
+        if not (t or '').strip():
+            raise ValueError(f"{path}: item {k!r} has a missing or empty title")
         recs.append({'item_id': k, **{f: x for f, x in v.items() if f != 'item_id'}})
     return make_items(recs, str(path))
 
+
 # %% ../../nbs/data/04_lcrec.ipynb #1c7a4ad8
-def read_lcrec(path, # a folder holding one `*.inter.json` and one `*.item.json`
-               name:str|None=None, # dataset name (default: the files' stem)
-               id_titles:bool=False, # without an `*.item.json`, use `item <id>` as titles instead of stopping
-              ) -> RecDataset:
+def read_lcrec(
+    path,  # a folder holding one `*.inter.json` and one `*.item.json`
+    name: str | None = None,  # dataset name (default: the files' stem)
+    id_titles: bool = False,  # without an `*.item.json`, use `item <id>` as titles instead of stopping
+) -> RecDataset:
     "Read LC-Rec / LETTER files: `*.inter.json` (user → item list) and `*.item.json` (item → fields, or ids as titles)."
     folder = Path(path)
     if not folder.is_dir():
@@ -43,12 +49,14 @@ def read_lcrec(path, # a folder holding one `*.inter.json` and one `*.item.json`
     inter_f = find_one(folder, '*.inter.json')
     item_f = find_one(folder, '*.item.json', required=False)
     if item_f is None and not id_titles:
-        raise FileNotFoundError(f"{folder}: no *.item.json (the item text); pass id_titles=True (--id-titles) to use item "
-                                "ids as titles")
+        raise FileNotFoundError(
+            f"{folder}: no *.item.json (the item text); pass id_titles=True (--id-titles) to use item ids as titles"
+        )
     raw = load_json(inter_f, 'user id')
     if not isinstance(raw, dict):
         raise ValueError(f"{inter_f}: expected an object {{user_id: [item ids]}}, got {type(raw).__name__}")
-    if not raw: raise ValueError(f"{inter_f}: no users")
+    if not raw:
+        raise ValueError(f"{inter_f}: no users")
     seqs = {}
     for u, lst in raw.items():
         if not isinstance(lst, list):
@@ -56,9 +64,16 @@ def read_lcrec(path, # a folder holding one `*.inter.json` and one `*.item.json`
         seqs[u] = [item_id(i, f"{inter_f}: user {u!r}") for i in lst]
     if item_f is None:  # no item text (LC-Rec's Instruments release): every item of the interactions, titled by its id
         used = dict.fromkeys(i for s in seqs.values() for i in s)
-        items = make_items([{'item_id': i, 'title': f'item {i}'} for i in sorted(used, key=lambda x: (len(x), x))], str(folder))
+        items = make_items(
+            [{'item_id': i, 'title': f'item {i}'} for i in sorted(used, key=lambda x: (len(x), x))], str(folder)
+        )
     else:
         items = read_item_json(item_f)
         check_known(seqs, set(items['item_id']), inter_f, item_f)
-    return RecDataset(name or inter_f.name[:-len('.inter.json')], items, seqs, None,
-                      meta={'source': str(inter_f), 'format': 'lcrec', 'titles': 'item file' if item_f else 'item ids'})
+    return RecDataset(
+        name or inter_f.name[: -len('.inter.json')],
+        items,
+        seqs,
+        None,
+        meta={'source': str(inter_f), 'format': 'lcrec', 'titles': 'item file' if item_f else 'item ids'},
+    )

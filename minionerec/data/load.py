@@ -15,6 +15,7 @@ It reads (or generates) the dataset, splits it, saves it to --out (RecDataset.sa
 MiniOneRec's layout to <out>/minionerec) and prints its statistics. The output is built in a temporary folder
 beside --out and moved into place at the end, so a failed run leaves no partial dataset behind.
 """
+
 from __future__ import annotations
 import json, os, re, shutil, sys, tempfile
 from dataclasses import dataclass, field
@@ -31,139 +32,213 @@ from .splits import split_dataset
 from .synthetic import make_synthetic
 
 # %% auto #0
-__all__ = ['DATASETS', 'DATASET_KW', 'FORMATS', 'CONFIG', 'detect_format', 'read_dataset', 'load_rec_dataset', 'DataConfig',
-           'build_dataset', 'publish_folder', 'main', 'save_dataset']
+__all__ = [
+    'DATASETS',
+    'DATASET_KW',
+    'FORMATS',
+    'CONFIG',
+    'detect_format',
+    'read_dataset',
+    'load_rec_dataset',
+    'DataConfig',
+    'build_dataset',
+    'publish_folder',
+    'main',
+    'save_dataset',
+]
 
 # %% ../../nbs/data/10_load.ipynb #9bfb9623
-DATASETS = {'amazon18-scientific': 'lcrec', 'minionerec-industrial': 'minionerec', 'lcrec-instruments': 'lcrec'}  # folder -> format
-DATASET_KW = {'lcrec-instruments': {'id_titles': True}}  # what a registry dataset's reader needs (Instruments has no item text)
+DATASETS = {
+    'amazon18-scientific': 'lcrec',
+    'minionerec-industrial': 'minionerec',
+    'lcrec-instruments': 'lcrec',
+}  # folder -> format
+DATASET_KW = {
+    'lcrec-instruments': {'id_titles': True}
+}  # what a registry dataset's reader needs (Instruments has no item text)
 FORMATS = ('lcrec', 'minionerec', 'recbole', 'amazon-raw', 'saved')
+
 
 def detect_format(path) -> str:
     "Guess the format of a dataset file or folder."
     p = Path(path)
-    if p.is_file() and p.suffix == '.inter': return 'recbole'
+    if p.is_file() and p.suffix == '.inter':
+        return 'recbole'
     if p.is_dir():
-        if (p/'manifest.json').exists(): return 'saved'
-        if any(p.glob('*.inter.json')): return 'lcrec'
-        if any((p/s).is_dir() for s in SPLITS): return 'minionerec'
-        if any(p.glob('*.inter')): return 'recbole'
-        if any(p.glob('meta_*.json*')): return 'amazon-raw'
+        if (p / 'manifest.json').exists():
+            return 'saved'
+        if any(p.glob('*.inter.json')):
+            return 'lcrec'
+        if any((p / s).is_dir() for s in SPLITS):
+            return 'minionerec'
+        if any(p.glob('*.inter')):
+            return 'recbole'
+        if any(p.glob('meta_*.json*')):
+            return 'amazon-raw'
     raise ValueError(f"{p}: cannot tell the dataset format; pass format= one of {FORMATS}")
 
-def _amazon_files(folder:Path, category:str|None=None) -> tuple[Path, Path]:
+
+def _amazon_files(folder: Path, category: str | None = None) -> tuple[Path, Path]:
     "The reviews and metadata files of one category in a folder of raw Amazon dumps."
     metas = sorted(folder.glob(f"meta_{category or '*'}.json*"))
     if len(metas) != 1:
-        raise ValueError(f"{folder}: expected one meta_{category or '<Category>'}.json(.gz), "
-                         f"found {[m.name for m in metas]}; pass category=")
+        raise ValueError(
+            f"{folder}: expected one meta_{category or '<Category>'}.json(.gz), "
+            f"found {[m.name for m in metas]}; pass category="
+        )
     cat = re.sub(r'^meta_|\.json(\.gz)?$', '', metas[0].name)
     for f in (f'{cat}_5.json', f'{cat}_5.json.gz', f'{cat}.json', f'{cat}.json.gz'):
-        if (folder/f).exists(): return folder/f, metas[0]
+        if (folder / f).exists():
+            return folder / f, metas[0]
     raise FileNotFoundError(f"{folder}: no reviews file {cat}_5.json(.gz) or {cat}.json(.gz)")
 
-def read_dataset(path, # a dataset file or folder
-                 format:str|None=None, # one of FORMATS; guessed when None
-                 **kw, # passed to the reader (name; lcrec: id_titles; recbole: file_order_is_time, id_titles; amazon-raw: category, ...)
-                ) -> RecDataset:
+
+def read_dataset(
+    path,  # a dataset file or folder
+    format: str | None = None,  # one of FORMATS; guessed when None
+    **kw,  # passed to the reader (name; lcrec: id_titles; recbole: file_order_is_time, id_titles; amazon-raw: category, ...)
+) -> RecDataset:
     "Read a dataset in any supported format, without splitting it."
     p = Path(path)
-    if not p.exists(): raise FileNotFoundError(f"{p}: no such file or folder")
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such file or folder")
     fmt = format or detect_format(p)
-    if fmt == 'saved': return RecDataset.load(p)
-    if fmt == 'lcrec': return read_lcrec(p, **kw)
-    if fmt == 'minionerec': return read_minionerec(p, **kw)
-    if fmt == 'recbole': return read_recbole(p, **kw)
+    if fmt == 'saved':
+        return RecDataset.load(p)
+    if fmt == 'lcrec':
+        return read_lcrec(p, **kw)
+    if fmt == 'minionerec':
+        return read_minionerec(p, **kw)
+    if fmt == 'recbole':
+        return read_recbole(p, **kw)
     if fmt == 'amazon-raw':
         files = (p, Path(kw.pop('meta'))) if p.is_file() else _amazon_files(p, kw.pop('category', None))
         return read_amazon_raw(*files, **kw)
     raise ValueError(f"unknown format {fmt!r}: use one of {FORMATS}")
 
-def load_rec_dataset(name_or_path, # 'synthetic', a name in DATASETS, or a file/folder
-                 format:str|None=None, # for a path: one of FORMATS (guessed when None)
-                 protocol:str|None=None, # 'loo', 'minionerec' or 'given' (default: 'given' if the source has splits)
-                 data_dir=None, # data folder for registry names (default: `minionerec.core.data_root()`)
-                 history:int|None=None, # H (default 20 for 'loo', 10 for 'minionerec')
-                 **kw, # passed to make_synthetic or the reader
-                ) -> RecDataset:
+
+def load_rec_dataset(
+    name_or_path,  # 'synthetic', a name in DATASETS, or a file/folder
+    format: str | None = None,  # for a path: one of FORMATS (guessed when None)
+    protocol: str | None = None,  # 'loo', 'minionerec' or 'given' (default: 'given' if the source has splits)
+    data_dir=None,  # data folder for registry names (default: `minionerec.core.data_root()`)
+    history: int | None = None,  # H (default 20 for 'loo', 10 for 'minionerec')
+    **kw,  # passed to make_synthetic or the reader
+) -> RecDataset:
     "The one way to get a split dataset: a registry name or a path, read and split by `protocol`."
     n = str(name_or_path)
-    if n == 'synthetic': ds = make_synthetic(**kw)
-    elif n in DATASETS: ds = read_dataset(data_root(data_dir)/n, DATASETS[n], name=n, **{**DATASET_KW.get(n, {}), **kw})
-    elif Path(n).exists(): ds = read_dataset(n, format, **kw)
-    else: raise ValueError(f"{n!r} is neither a dataset name ({['synthetic', *DATASETS]}) nor an existing path")
+    if n == 'synthetic':
+        ds = make_synthetic(**kw)
+    elif n in DATASETS:
+        ds = read_dataset(data_root(data_dir) / n, DATASETS[n], name=n, **{**DATASET_KW.get(n, {}), **kw})
+    elif Path(n).exists():
+        ds = read_dataset(n, format, **kw)
+    else:
+        raise ValueError(f"{n!r} is neither a dataset name ({['synthetic', *DATASETS]}) nor an existing path")
     protocol = protocol or ('given' if ds.splits else 'loo')
     if protocol == 'given' or (protocol == ds.protocol and history in (None, ds.meta.get('history'))):
         return split_dataset(ds, 'given')
     return split_dataset(ds, protocol, history)
 
+
 # %% ../../nbs/data/10_load.ipynb #47b4b052
 @dataclass
 class DataConfig:
     "Read or generate a dataset, split it, save it to --out and print its statistics."
-    source: str = field(default='synthetic', metadata={
-        'help': "a dataset name (synthetic, amazon18-scientific, minionerec-industrial) or a format read from --path "
-                "(lcrec, minionerec, recbole, amazon-raw, saved)"})
-    path: str|None = field(default=None, metadata={'help': 'input file or folder when --source is a format'})
+
+    source: str = field(
+        default='synthetic',
+        metadata={
+            'help': "a dataset name (synthetic, amazon18-scientific, minionerec-industrial) or a format read from --path "
+            "(lcrec, minionerec, recbole, amazon-raw, saved)"
+        },
+    )
+    path: str | None = field(default=None, metadata={'help': 'input file or folder when --source is a format'})
     out: str = field(default='runs/data', metadata={'help': 'output folder (RecDataset.save)'})
-    protocol: Optional[Literal['loo', 'minionerec', 'given']] = field(default=None, metadata={
-        'help': "split protocol (default: 'given' when the source has splits, else 'loo')"})
-    history: int|None = field(default=None, metadata={
-        'help': 'max history length H (default: 20 for loo, 10 for minionerec)'})
-    data_dir: str|None = field(default=None, metadata={
-        'help': 'data folder for dataset names (default: $MINIONEREC_DATA or ../shared/data)'})
+    protocol: Optional[Literal['loo', 'minionerec', 'given']] = field(
+        default=None, metadata={'help': "split protocol (default: 'given' when the source has splits, else 'loo')"}
+    )
+    history: int | None = field(
+        default=None, metadata={'help': 'max history length H (default: 20 for loo, 10 for minionerec)'}
+    )
+    data_dir: str | None = field(
+        default=None, metadata={'help': 'data folder for dataset names (default: $MINIONEREC_DATA or ../shared/data)'}
+    )
     seed: int = field(default=0, metadata={'help': 'synthetic: seed'})
     n_items: int = field(default=2000, metadata={'help': 'synthetic: catalogue size'})
     n_users: int = field(default=3000, metadata={'help': 'synthetic: number of users'})
     user_k: int = field(default=5, metadata={'help': 'amazon-raw: k-core threshold for users'})
     item_k: int = field(default=5, metadata={'help': 'amazon-raw: k-core threshold for items'})
-    start: str|None = field(default=None, metadata={'help': 'amazon-raw: first day kept (YYYY-MM[-DD])'})
-    end: str|None = field(default=None, metadata={'help': 'amazon-raw: last day kept (YYYY-MM[-DD])'})
-    file_order_is_time: bool = field(default=False, metadata={
-        'help': 'recbole: a file without timestamps lists each user\'s interactions oldest first'})
-    id_titles: bool = field(default=False, metadata={'help': 'lcrec, recbole: without an item file, titles are item ids'})
+    start: str | None = field(default=None, metadata={'help': 'amazon-raw: first day kept (YYYY-MM[-DD])'})
+    end: str | None = field(default=None, metadata={'help': 'amazon-raw: last day kept (YYYY-MM[-DD])'})
+    file_order_is_time: bool = field(
+        default=False,
+        metadata={'help': 'recbole: a file without timestamps lists each user\'s interactions oldest first'},
+    )
+    id_titles: bool = field(
+        default=False, metadata={'help': 'lcrec, recbole: without an item file, titles are item ids'}
+    )
     minionerec: bool = field(default=False, metadata={'help': 'also write the MiniOneRec layout to <out>/minionerec'})
 
-CONFIG = DataConfig   # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
 
-def build_dataset(cfg:DataConfig) -> RecDataset:
+CONFIG = DataConfig  # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
+
+
+def build_dataset(cfg: DataConfig) -> RecDataset:
     "The dataset a `DataConfig` describes, split."
     common = dict(protocol=cfg.protocol, data_dir=cfg.data_dir, history=cfg.history)
     if cfg.source == 'synthetic':
         return load_rec_dataset('synthetic', seed=cfg.seed, n_items=cfg.n_items, n_users=cfg.n_users, **common)
-    if cfg.source in DATASETS: return load_rec_dataset(cfg.source, **common)
+    if cfg.source in DATASETS:
+        return load_rec_dataset(cfg.source, **common)
     if cfg.source not in FORMATS:
-        raise ValueError(f"--source {cfg.source!r}: use a dataset name ({['synthetic', *DATASETS]}) "
-                         f"or a format {FORMATS}")
-    if cfg.path is None: raise ValueError(f"--source {cfg.source} needs --path")
-    kw = {'amazon-raw': dict(user_k=cfg.user_k, item_k=cfg.item_k, start=cfg.start, end=cfg.end),
-          'recbole': dict(file_order_is_time=cfg.file_order_is_time, id_titles=cfg.id_titles),
-          'lcrec': dict(id_titles=cfg.id_titles)}.get(cfg.source, {})
+        raise ValueError(
+            f"--source {cfg.source!r}: use a dataset name ({['synthetic', *DATASETS]}) or a format {FORMATS}"
+        )
+    if cfg.path is None:
+        raise ValueError(f"--source {cfg.source} needs --path")
+    kw = {
+        'amazon-raw': dict(user_k=cfg.user_k, item_k=cfg.item_k, start=cfg.start, end=cfg.end),
+        'recbole': dict(file_order_is_time=cfg.file_order_is_time, id_titles=cfg.id_titles),
+        'lcrec': dict(id_titles=cfg.id_titles),
+    }.get(cfg.source, {})
     return load_rec_dataset(cfg.path, format=cfg.source, **common, **kw)
+
 
 _OUTPUTS = ('items.jsonl', 'sequences.jsonl', *(f'{s}.jsonl' for s in SPLITS), 'minionerec')  # what `main` writes
 
-def _remove(p:Path):
-    if p.is_dir() and not p.is_symlink(): shutil.rmtree(p)
-    elif p.exists() or p.is_symlink(): p.unlink()
 
-def publish_folder(tmp:Path, out:Path) -> Path:
+def _remove(p: Path):
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p)
+    elif p.exists() or p.is_symlink():
+        p.unlink()
+
+
+def publish_folder(tmp: Path, out: Path) -> Path:
     "Move the finished folder `tmp` to `out`: a rename when `out` is new, else entry by entry, `manifest.json` last."
-    if not out.exists(): os.replace(tmp, out); return out
-    _remove(out/'manifest.json')  # the old dataset is incomplete from here on
+    if not out.exists():
+        os.replace(tmp, out)
+        return out
+    _remove(out / 'manifest.json')  # the old dataset is incomplete from here on
     for n in _OUTPUTS:  # the old dataset's files, so that none outlives it; other files (stage.json) stay
-        if not (tmp/n).exists(): _remove(out/n)
+        if not (tmp / n).exists():
+            _remove(out / n)
     for p in sorted(tmp.iterdir(), key=lambda p: p.name == 'manifest.json'):
-        _remove(out/p.name); os.replace(p, out/p.name)
+        _remove(out / p.name)
+        os.replace(p, out / p.name)
     tmp.rmdir()
     return out
 
-def main(argv:list[str]|None=None) -> RecDataset:
+
+def main(argv: list[str] | None = None) -> RecDataset:
     "Command line: build the dataset, save it to `--out` (nothing left behind on failure), print its statistics."
     cfg = parse_config(DataConfig, argv, prog='python -m minionerec.data')
-    with stage_processes(): return save_dataset(cfg)
+    with stage_processes():
+        return save_dataset(cfg)
 
-def save_dataset(cfg:DataConfig) -> RecDataset:
+
+def save_dataset(cfg: DataConfig) -> RecDataset:
     "Build the dataset `cfg` describes and publish it at `cfg.out` (built beside it, moved into place at the end)."
     ds = build_dataset(cfg)
     out = Path(cfg.out)
@@ -172,13 +247,16 @@ def save_dataset(cfg:DataConfig) -> RecDataset:
     tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}.', suffix='.tmp', dir=out.parent))
     try:
         ds.save(tmp)
-        if cfg.minionerec: write_minionerec(ds, tmp/'minionerec')
+        if cfg.minionerec:
+            write_minionerec(ds, tmp / 'minionerec')
         publish_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         for p in made:  # deepest first; only if still empty
-            try: p.rmdir()
-            except OSError: break
+            try:
+                p.rmdir()
+            except OSError:
+                break
         raise
     print(json.dumps(ds.stats(), indent=1))
     print(f"saved to {out}", file=sys.stderr)

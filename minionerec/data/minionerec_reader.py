@@ -15,15 +15,27 @@ from .lcrec import read_item_json
 __all__ = ['MINIONEREC_COLS', 'literal_list', 'read_sid_index', 'read_minionerec']
 
 # %% ../../nbs/data/05_minionerec_reader.ipynb #7af76523
-MINIONEREC_COLS = ['user_id', 'history_item_title', 'item_title', 'history_item_id', 'item_id', 'history_item_sid',
-                   'item_sid']
+MINIONEREC_COLS = [
+    'user_id',
+    'history_item_title',
+    'item_title',
+    'history_item_id',
+    'item_id',
+    'history_item_sid',
+    'item_sid',
+]
 
-def literal_list(s:str, path, row:int, col:str) -> list:
+
+def literal_list(s: str, path, row: int, col: str) -> list:
     "Parse a Python-literal list cell; the error names file, row and column."
-    try: v = ast.literal_eval(s)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError): v = None
-    if not isinstance(v, list): raise ValueError(f"{path}: row {row}: column {col}: malformed list {str(s)[:80]!r}")
+    try:
+        v = ast.literal_eval(s)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        v = None
+    if not isinstance(v, list):
+        raise ValueError(f"{path}: row {row}: column {col}: malformed list {str(s)[:80]!r}")
     return v
+
 
 def read_sid_index(path) -> dict[str, str]:
     "item_id → SID string of an `*.index.json` (`{item_id: ['<a_1>', '<b_2>', ...]}`); errors name the file and item."
@@ -38,64 +50,90 @@ def read_sid_index(path) -> dict[str, str]:
             raise ValueError(f"{path}: item {k!r}: malformed SID token {bad!r} (expected like '<a_12>')")
     return {k: ''.join(v) for k, v in raw.items()}
 
+
 # %% ../../nbs/data/05_minionerec_reader.ipynb #7c931876
-def _read_split_csv(f:Path, titles:dict|None, sids:dict|None) -> tuple:
+def _read_split_csv(f: Path, titles: dict | None, sids: dict | None) -> tuple:
     "One split CSV: its table and parsed histories; fills `titles` / `sids` from its columns when asked."
     df = read_csv(f)
     lack = [c for c in ('user_id', 'history_item_id', 'item_id') if c not in df]
-    if lack: raise ValueError(f"{f}: missing column(s) {lack}; expected {MINIONEREC_COLS}")
-    hist = [[item_id(x, f"{f}: row {r}: column history_item_id") for x in literal_list(v, f, r, 'history_item_id')]
-            for r, v in enumerate(df['history_item_id'], 1)]
+    if lack:
+        raise ValueError(f"{f}: missing column(s) {lack}; expected {MINIONEREC_COLS}")
+    hist = [
+        [item_id(x, f"{f}: row {r}: column history_item_id") for x in literal_list(v, f, r, 'history_item_id')]
+        for r, v in enumerate(df['history_item_id'], 1)
+    ]
     for r, (u, t) in enumerate(zip(df['user_id'], df['item_id']), 1):
-        if not u.strip(): raise ValueError(f"{f}: row {r}: empty user_id")
-        if not t.strip(): raise ValueError(f"{f}: row {r}: empty item_id")
+        if not u.strip():
+            raise ValueError(f"{f}: row {r}: empty user_id")
+        if not t.strip():
+            raise ValueError(f"{f}: row {r}: empty item_id")
     if titles is not None and 'item_title' in df:  # titles from the CSV itself
         for r, (h, ht, t, tt) in enumerate(zip(hist, df['history_item_title'], df['item_id'], df['item_title']), 1):
             hts = literal_list(ht, f, r, 'history_item_title')
             if len(hts) != len(h):
                 raise ValueError(f"{f}: row {r}: {len(hts)} history titles for {len(h)} history items")
-            for i, ti in zip(h + [t], hts + [tt]): titles.setdefault(i, ti)
-    if sids is not None and 'item_sid' in df: sids.update((t, sd) for t, sd in zip(df['item_id'], df['item_sid']) if sd)
+            for i, ti in zip(h + [t], hts + [tt]):
+                titles.setdefault(i, ti)
+    if sids is not None and 'item_sid' in df:
+        sids.update((t, sd) for t, sd in zip(df['item_id'], df['item_sid']) if sd)
     return df, hist
 
-def read_minionerec(path, # the folder holding train/ valid/ test/ (and index/, info/)
-                    name:str|None=None, # dataset name (default: the folder name)
-                   ) -> RecDataset:
+
+def read_minionerec(
+    path,  # the folder holding train/ valid/ test/ (and index/, info/)
+    name: str | None = None,  # dataset name (default: the folder name)
+) -> RecDataset:
     "Read MiniOneRec's layout: split CSVs with Python-literal lists, `index/*.item.json`, `index/*.index.json`."
     root = Path(path)
-    csvs = {s: find_one(root/s, '*.csv', required=False) if (root/s).is_dir() else None for s in SPLITS}
+    csvs = {s: find_one(root / s, '*.csv', required=False) if (root / s).is_dir() else None for s in SPLITS}
     missing = [s for s in SPLITS if csvs[s] is None]
-    if len(missing) == 3: raise FileNotFoundError(f"{root}: no split CSV in train/, valid/ or test/")
+    if len(missing) == 3:
+        raise FileNotFoundError(f"{root}: no split CSV in train/, valid/ or test/")
     if missing:
         where = ', '.join(f'{s}/*.csv' for s in missing)
         warnings.warn(f"{root}: no {', '.join(missing)} split file ({where}); reading the others")
-    idx = root/'index'
+    idx = root / 'index'
     item_f = find_one(idx, '*.item.json', required=False) if idx.is_dir() else None
     index_f = find_one(idx, '*.index.json', required=False) if idx.is_dir() else None
     titles = {} if item_f is None else None
     sids = read_sid_index(index_f) if index_f is not None else {}
-    frames = {s: (f, *_read_split_csv(f, titles, sids if index_f is None else None))
-              for s, f in csvs.items() if f is not None}
-    if item_f is not None: items = read_item_json(item_f)
-    else: items = make_items([{'item_id': i, 'title': t} for i, t in titles.items()], 'the CSV titles')
-    if sids: items['sid'] = [sids.get(i, '') for i in items['item_id']]
+    frames = {
+        s: (f, *_read_split_csv(f, titles, sids if index_f is None else None)) for s, f in csvs.items() if f is not None
+    }
+    if item_f is not None:
+        items = read_item_json(item_f)
+    else:
+        items = make_items([{'item_id': i, 'title': t} for i, t in titles.items()], 'the CSV titles')
+    if sids:
+        items['sid'] = [sids.get(i, '') for i in items['item_id']]
     known, splits, start, mismatch = set(items['item_id']), {}, 0, 0
     for s, (f, df, hist) in frames.items():
         for r, (u, h, t) in enumerate(zip(df['user_id'], hist, df['item_id']), 1):
             for i in h + [t]:
-                if i not in known: raise ValueError(f"{f}: row {r}: user {u!r}: item id {i!r} has no metadata in "
-                                                    f"{item_f or 'the CSV titles'}")
+                if i not in known:
+                    raise ValueError(
+                        f"{f}: row {r}: user {u!r}: item id {i!r} has no metadata in {item_f or 'the CSV titles'}"
+                    )
         if index_f is not None and 'item_sid' in df:
             mismatch += int(sum(sids.get(t, '') != sd for t, sd in zip(df['item_id'], df['item_sid'])))
-        splits[s] = split_frame(df['user_id'].tolist(), hist, df['item_id'].tolist(), start=start); start += len(df)
+        splits[s] = split_frame(df['user_id'].tolist(), hist, df['item_id'].tolist(), start=start)
+        start += len(df)
     seqs = {}
     for df in splits.values():
         for u, h, t in zip(df['user_id'], df['history'], df['target']):
-            if u not in seqs: seqs[u] = list(h)
+            if u not in seqs:
+                seqs[u] = list(h)
             seqs[u].append(t)
-    if mismatch: warnings.warn(f"{root}: {mismatch} item_sid values differ from {index_f.name}")
+    if mismatch:
+        warnings.warn(f"{root}: {mismatch} item_sid values differ from {index_f.name}")
     stem = next(f.stem for f in csvs.values() if f is not None)
     history = max((len(h) for df in splits.values() for h in df['history']), default=0)
-    meta = {'source': str(root), 'format': 'minionerec', 'stem': stem, 'missing_splits': missing,
-            'sid_mismatches': mismatch, 'history': history}
+    meta = {
+        'source': str(root),
+        'format': 'minionerec',
+        'stem': stem,
+        'missing_splits': missing,
+        'sid_mismatches': mismatch,
+        'history': history,
+    }
     return RecDataset(name or root.name, items, seqs, None, splits, 'given', meta)

@@ -13,36 +13,45 @@ from .dataset import ITEM_COLS, RecDataset, jsonable
 # %% auto #0
 __all__ = ['write_minionerec']
 
+
 # %% ../../nbs/data/08_minionerec_writer.ipynb #b5c2de2f
-def write_minionerec(ds:RecDataset, # a dataset with splits
-                     folder, # output folder (gets train/ valid/ test/ index/ info/)
-                     sids:dict[str, list[str]]|None=None, # item_id -> SID tokens; default: `ds.sids()`
-                     stem:str|None=None, # file stem (default: `meta['stem']` or the dataset name)
-                    ) -> Path:
+def write_minionerec(
+    ds: RecDataset,  # a dataset with splits
+    folder,  # output folder (gets train/ valid/ test/ index/ info/)
+    sids: dict[str, list[str]] | None = None,  # item_id -> SID tokens; default: `ds.sids()`
+    stem: str | None = None,  # file stem (default: `meta['stem']` or the dataset name)
+) -> Path:
     "Write `ds` in MiniOneRec's layout (split CSVs, item.json, and index.json + info.txt when SIDs exist)."
     folder, stem = Path(folder), stem or ds.meta.get('stem') or ds.name
     sids = ds.sids() if sids is None else sids
-    if not ds.splits: raise ValueError(f"{ds.name}: no splits to write; split it first (split_dataset)")
+    if not ds.splits:
+        raise ValueError(f"{ds.name}: no splits to write; split it first (split_dataset)")
     if sids and (lack := [i for i in ds.items['item_id'] if i not in sids]):
         raise ValueError(f"sids: no SID for item id {lack[0]!r}")
     titles, ids = ds.item_titles(), ds.items['item_id']
     iv = int if all(i.isdigit() and str(int(i)) == i for i in ids) else str
     sid = (lambda i: ''.join(sids[i])) if sids else (lambda i: '')
     for s, df in ds.splits.items():
-        out = pd.DataFrame({'user_id': df['user_id'],
-                            'history_item_title': [str([titles[i] for i in h]) for h in df['history']],
-                            'item_title': df['target'].map(titles),
-                            'history_item_id': [str([iv(i) for i in h]) for h in df['history']],
-                            'item_id': df['target'].map(iv),
-                            'history_item_sid': [str([sid(i) for i in h]) if sids else '' for h in df['history']],
-                            'item_sid': df['target'].map(sid)})
-        atomic_write_text(folder/s/f'{stem}.csv', out.to_csv(index=False))
+        out = pd.DataFrame(
+            {
+                'user_id': df['user_id'],
+                'history_item_title': [str([titles[i] for i in h]) for h in df['history']],
+                'item_title': df['target'].map(titles),
+                'history_item_id': [str([iv(i) for i in h]) for h in df['history']],
+                'item_id': df['target'].map(iv),
+                'history_item_sid': [str([sid(i) for i in h]) if sids else '' for h in df['history']],
+                'item_sid': df['target'].map(sid),
+            }
+        )
+        atomic_write_text(folder / s / f'{stem}.csv', out.to_csv(index=False))
     extra = [c for c in ('value',) if c in ds.items]
     fields = ITEM_COLS[1:] + extra
-    atomic_write_json(folder/'index'/f'{stem}.item.json',
-                      {r['item_id']: {c: jsonable(r[c]) for c in fields} for r in ds.items.to_dict('records')})
+    atomic_write_json(
+        folder / 'index' / f'{stem}.item.json',
+        {r['item_id']: {c: jsonable(r[c]) for c in fields} for r in ds.items.to_dict('records')},
+    )
     if sids:
-        atomic_write_json(folder/'index'/f'{stem}.index.json', {i: list(sids[i]) for i in ids}, indent=None)
+        atomic_write_json(folder / 'index' / f'{stem}.index.json', {i: list(sids[i]) for i in ids}, indent=None)
         clean = lambda t: re.sub(r'[\t\r\n]+', ' ', t)
-        atomic_write_text(folder/'info'/f'{stem}.txt', ''.join(f"{sid(i)}\t{clean(titles[i])}\t{i}\n" for i in ids))
+        atomic_write_text(folder / 'info' / f'{stem}.txt', ''.join(f"{sid(i)}\t{clean(titles[i])}\t{i}\n" for i in ids))
     return folder

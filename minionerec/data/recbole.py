@@ -14,99 +14,129 @@ from .files import find_one, read_text
 # %% auto #0
 __all__ = ['read_atomic', 'recbole_files', 'read_item_text', 'read_id_map', 'rebuild_sequences', 'read_recbole']
 
+
 # %% ../../nbs/data/06_recbole.ipynb #e36dd4ce
-def read_atomic(path) -> tuple[pd.DataFrame, np.ndarray]: # table of strings, file line of each row
+def read_atomic(path) -> tuple[pd.DataFrame, np.ndarray]:  # table of strings, file line of each row
     "A RecBole atomic file as strings (columns `name:type` → `name`) and the line of each row; ragged lines are errors."
     lines = read_text(path).splitlines()
     if not lines or not lines[0].strip():
         raise ValueError(f"{path}: empty file (expected a header like 'user_id:token<TAB>item_id:token')")
     head = [c.split(':')[0].strip() for c in lines[0].split('\t')]
-    if len(set(head)) < len(head): raise ValueError(f"{path}: line 1: duplicate column in the header {head}")
+    if len(set(head)) < len(head):
+        raise ValueError(f"{path}: line 1: duplicate column in the header {head}")
     rows, at = [], []
     for ln, line in enumerate(lines[1:], 2):
-        if not line.strip(): continue
+        if not line.strip():
+            continue
         f = line.split('\t')
         if len(f) != len(head):
             raise ValueError(f"{path}: line {ln}: {len(f)} tab-separated fields, the header has {len(head)}")
-        rows.append(f); at.append(ln)
+        rows.append(f)
+        at.append(ln)
     return pd.DataFrame(rows, columns=head, dtype=str), np.array(at, dtype=np.int64)
 
-def _need(df:pd.DataFrame, cols, path):
+
+def _need(df: pd.DataFrame, cols, path):
     lack = [c for c in cols if c not in df]
-    if lack: raise ValueError(f"{path}: no {', '.join(lack)} column in the header {list(df.columns)}")
+    if lack:
+        raise ValueError(f"{path}: no {', '.join(lack)} column in the header {list(df.columns)}")
+
 
 # %% ../../nbs/data/06_recbole.ipynb #c27fdd4b
 _SPLIT_FILE = re.compile(r'^(?P<stem>.+)\.(?P<split>train|valid|test)\.inter$')
 
-def recbole_files(path) -> tuple[dict[str, Path], str]: # {split, or 'all' for a plain file: path}, dataset stem
+
+def recbole_files(path) -> tuple[dict[str, Path], str]:  # {split, or 'all' for a plain file: path}, dataset stem
     "The `.inter` file(s) at `path` and the dataset stem (`X` of `X.inter` or `X.train.inter`)."
     p = Path(path)
     if p.is_file():
-        if p.suffix != '.inter': raise ValueError(f"{p}: not a RecBole .inter file")
+        if p.suffix != '.inter':
+            raise ValueError(f"{p}: not a RecBole .inter file")
         m = _SPLIT_FILE.match(p.name)
         return ({m['split']: p}, m['stem']) if m else ({'all': p}, p.stem)
-    if not p.is_dir(): raise FileNotFoundError(f"{p}: no such file or folder")
+    if not p.is_dir():
+        raise FileNotFoundError(f"{p}: no such file or folder")
     split_fs = {f: _SPLIT_FILE.match(f.name) for f in sorted(p.glob('*.inter'))}
     split_fs = {f: m for f, m in split_fs.items() if m}
-    if not split_fs: f = find_one(p, '*.inter'); return {'all': f}, f.stem
+    if not split_fs:
+        f = find_one(p, '*.inter')
+        return {'all': f}, f.stem
     stems = sorted({m['stem'] for m in split_fs.values()})
-    if len(stems) > 1: raise ValueError(f"{p}: split files of several datasets {stems}; pass one file")
+    if len(stems) > 1:
+        raise ValueError(f"{p}: split files of several datasets {stems}; pass one file")
     plain = sorted(f.name for f in p.glob('*.inter') if f not in split_fs)
     if plain:
         raise ValueError(f"{p}: both split files ({[f.name for f in split_fs]}) and {plain}; pass the file you mean")
     return {m['split']: f for f, m in sorted(split_fs.items(), key=lambda x: SPLITS.index(x[1]['split']))}, stems[0]
 
+
 # %% ../../nbs/data/06_recbole.ipynb #abd9e57d
 _TITLE_COLS = ('title', 'name', 'text')
 
-def read_item_text(folder:Path, # where the .inter file(s) are
-                   stem:str, # the dataset stem `X`
-                   id_titles:bool=False, # no text file: use `item <id>` titles instead of stopping
-                   item_ids=(), # the items of the interactions (for id titles)
-                  ) -> tuple[pd.DataFrame, Path|None]: # items, the file they came from
+
+def read_item_text(
+    folder: Path,  # where the .inter file(s) are
+    stem: str,  # the dataset stem `X`
+    id_titles: bool = False,  # no text file: use `item <id>` titles instead of stopping
+    item_ids=(),  # the items of the interactions (for id titles)
+) -> tuple[pd.DataFrame, Path | None]:  # items, the file they came from
     "The items table from `X.item` or `X.text`; without either, an error naming both (unless `id_titles`)."
-    looked = [folder/f'{stem}.item', folder/f'{stem}.text']
+    looked = [folder / f'{stem}.item', folder / f'{stem}.text']
     for f in looked:
-        if not f.exists(): continue
+        if not f.exists():
+            continue
         m, _ = read_atomic(f)
         _need(m, ['item_id'], f)
         tcol = next((c for c in ['title', *[c for c in m if 'title' in c], 'name', 'text'] if c in m), None)
         if tcol is None:
-            if f.suffix == '.item' and looked[1].exists(): continue
-            raise ValueError(f"{f}: no title-like column ({', '.join(_TITLE_COLS)} or *title*) in the header "
-                             f"{list(m.columns)}")
+            if f.suffix == '.item' and looked[1].exists():
+                continue
+            raise ValueError(
+                f"{f}: no title-like column ({', '.join(_TITLE_COLS)} or *title*) in the header {list(m.columns)}"
+            )
         ren = {tcol: 'title', 'genre': 'categories', 'class': 'categories', 'price': 'value'}
         m = m.rename(columns={k: v for k, v in ren.items() if k in m and v not in m})
         return make_items(m[[c for c in ITEM_COLS + ['value'] if c in m]], str(f)), f
     if not id_titles:
-        raise FileNotFoundError(f"{folder}: no item text for {stem!r}: looked for {looked[0].name} and "
-                                f"{looked[1].name}; pass id_titles=True (--id-titles) to use item ids as titles")
+        raise FileNotFoundError(
+            f"{folder}: no item text for {stem!r}: looked for {looked[0].name} and "
+            f"{looked[1].name}; pass id_titles=True (--id-titles) to use item ids as titles"
+        )
     return make_items([{'item_id': i, 'title': f'item {i}'} for i in item_ids], f'{folder}/{stem}'), None
+
 
 # %% ../../nbs/data/06_recbole.ipynb #692898d0
 _TYPED = re.compile(r'^\w+:\w+$')
 
-def read_id_map(path, # `X.item2index` or `X.user2index`: original id<TAB>index per line
-               ) -> dict[str, str]: # {index: original id}
+
+def read_id_map(
+    path,  # `X.item2index` or `X.user2index`: original id<TAB>index per line
+) -> dict[str, str]:  # {index: original id}
     "An id map as {index: original id}; a bad line, a repeated id or two ids on one index raise an error naming the line."
     lines = read_text(path).splitlines()
-    if not any(ln.strip() for ln in lines): raise ValueError(f"{path}: empty file (expected 'original id<TAB>index' lines)")
+    if not any(ln.strip() for ln in lines):
+        raise ValueError(f"{path}: empty file (expected 'original id<TAB>index' lines)")
     orig, seen = {}, {}  # index → (original id, line); original id → line
     for ln, line in enumerate(lines, 1):
-        if not line.strip(): continue
+        if not line.strip():
+            continue
         f = [x.strip() for x in line.split('\t')]
-        if ln == 1 and all(_TYPED.match(x) for x in f): continue  # a typed header (item_id:token ...)
+        if ln == 1 and all(_TYPED.match(x) for x in f):
+            continue  # a typed header (item_id:token ...)
         if len(f) != 2 or not all(f):
             raise ValueError(f"{path}: line {ln}: expected 'original id<TAB>index', got {len(f)} field(s) {line!r}")
         o, i = f
-        if any(c.isspace() for c in o): raise ValueError(f"{path}: line {ln}: original id {o!r} contains whitespace")
-        if o in seen: raise ValueError(f"{path}: line {ln}: original id {o!r} is mapped twice (first on line {seen[o]})")
+        if any(c.isspace() for c in o):
+            raise ValueError(f"{path}: line {ln}: original id {o!r} contains whitespace")
+        if o in seen:
+            raise ValueError(f"{path}: line {ln}: original id {o!r} is mapped twice (first on line {seen[o]})")
         if i in orig:
             raise ValueError(f"{path}: line {ln}: two ids on index {i!r}: {orig[i][0]!r} (line {orig[i][1]}) and {o!r}")
         orig[i], seen[o] = (o, ln), ln
     return {i: o for i, (o, _) in orig.items()}
 
-def _map_column(f:Path, df:pd.DataFrame, at:np.ndarray, col:str, idmap:dict, map_path:Path):
+
+def _map_column(f: Path, df: pd.DataFrame, at: np.ndarray, col: str, idmap: dict, map_path: Path):
     "Replace the indices in `df[col]` (space-separated for `item_id_list`) by their original ids, in place."
     seq, out = col.endswith('_list'), []
     for ln, v in zip(at, df[col]):
@@ -117,50 +147,62 @@ def _map_column(f:Path, df:pd.DataFrame, at:np.ndarray, col:str, idmap:dict, map
         out.append(' '.join(idmap[i] for i in ids) if seq else idmap[ids[0]])
     df[col] = out
 
+
 # %% ../../nbs/data/06_recbole.ipynb #fdc79a09
-def rebuild_sequences(rows:list[tuple[str, list[str], str, str]], # (user, history, target, where) of every sample row
-                     ) -> dict[str, list[str]]:
+def rebuild_sequences(
+    rows: list[tuple[str, list[str], str, str]],  # (user, history, target, where) of every sample row
+) -> dict[str, list[str]]:
     "Each user's sequence from sample rows: the longest history + its target, continued through cut histories."
     M = max((len(h) for _, h, _, _ in rows), default=0)
     by_user = {}
-    for r in rows: by_user.setdefault(r[0], []).append(r)
+    for r in rows:
+        by_user.setdefault(r[0], []).append(r)
     seqs = {}
     for u, rs in by_user.items():
         full = [h + [t] for _, h, t, _ in rs if len(h) < M]
         cut = [h + [t] for _, h, t, _ in rs if len(h) == M]
-        if full: seq = max(full, key=len)
+        if full:
+            seq = max(full, key=len)
         else:  # every history is cut: start from the row that continues no other row
             ends = {tuple(w[1:]) for w in cut}
             seq = next((w for w in cut if tuple(w[:-1]) not in ends), cut[0])
         nxt = {}
-        for w in cut: nxt.setdefault(tuple(w[:-1]), set()).add(w[-1])
+        for w in cut:
+            nxt.setdefault(tuple(w[:-1]), set()).add(w[-1])
         seq = list(seq)
         for _ in range(len(cut)):
             c = nxt.get(tuple(seq[-M:])) if M and len(seq) >= M else None
-            if not c or len(c) > 1: break
+            if not c or len(c) > 1:
+                break
             seq.append(next(iter(c)))
         pos = {}
-        for k, i in enumerate(seq): pos.setdefault(i, []).append(k)
+        for k, i in enumerate(seq):
+            pos.setdefault(i, []).append(k)
         for _, h, t, where in rs:
-            ok = any(p >= len(h) and seq[p - len(h):p] == h and (len(h) == M or p == len(h)) for p in pos.get(t, []))
+            ok = any(p >= len(h) and seq[p - len(h) : p] == h and (len(h) == M or p == len(h)) for p in pos.get(t, []))
             if not ok:
-                raise ValueError(f"{where}: user {u!r}: the sample {h} → {t!r} does not fit the user's sequence "
-                                 f"rebuilt from the longest rows ({len(seq)} items, ending {seq[-3:]}); "
-                                 "the rows do not describe one sequence")
+                raise ValueError(
+                    f"{where}: user {u!r}: the sample {h} → {t!r} does not fit the user's sequence "
+                    f"rebuilt from the longest rows ({len(seq)} items, ending {seq[-3:]}); "
+                    "the rows do not describe one sequence"
+                )
         seqs[u] = seq
     return seqs
 
+
 # %% ../../nbs/data/06_recbole.ipynb #f4790261
-def _sample_rows(f:Path, df:pd.DataFrame, at:np.ndarray) -> list[tuple[str, list[str], str, str]]:
+def _sample_rows(f: Path, df: pd.DataFrame, at: np.ndarray) -> list[tuple[str, list[str], str, str]]:
     "(user, history, target, where) of each row of a file of samples."
     _need(df, ['user_id', 'item_id_list', 'item_id'], f)
     rows = []
     for ln, u, h, t in zip(at, df['user_id'], df['item_id_list'], df['item_id']):
-        if not u.strip() or not t.strip(): raise ValueError(f"{f}: line {ln}: empty user_id or item_id")
+        if not u.strip() or not t.strip():
+            raise ValueError(f"{f}: line {ln}: empty user_id or item_id")
         rows.append((u, h.split(), t, f"{f}: line {ln}"))
     return rows
 
-def _interactions(f:Path, df:pd.DataFrame, at:np.ndarray, file_order_is_time:bool) -> tuple[dict, dict|None]:
+
+def _interactions(f: Path, df: pd.DataFrame, at: np.ndarray, file_order_is_time: bool) -> tuple[dict, dict | None]:
     "Sequences (and timestamps) of a file of interactions: by timestamp, or in file order when the caller says so."
     _need(df, ['user_id', 'item_id'], f)
     if 'timestamp' in df:
@@ -170,31 +212,38 @@ def _interactions(f:Path, df:pd.DataFrame, at:np.ndarray, file_order_is_time:boo
             raise ValueError(f"{f}: line {at[r]}: non-numeric timestamp {df['timestamp'].iloc[r]!r}")
         return group_by_user(df['user_id'], df['item_id'], ts)
     if not file_order_is_time:
-        raise ValueError(f"{f}: no timestamp column and no item_id_list column, so the order of each user's "
-                         "interactions is unknown; pass file_order_is_time=True (--file-order-is-time) if the file "
-                         "lists them oldest first")
+        raise ValueError(
+            f"{f}: no timestamp column and no item_id_list column, so the order of each user's "
+            "interactions is unknown; pass file_order_is_time=True (--file-order-is-time) if the file "
+            "lists them oldest first"
+        )
     return group_by_user(df['user_id'], df['item_id'], np.zeros(len(df)))[0], None
 
-def read_recbole(path, # a `.inter` file, or a folder holding one or the benchmark split files
-                 name:str|None=None, # dataset name (default: the file stem `X`)
-                 file_order_is_time:bool=False, # a file without timestamps lists each user's interactions oldest first
-                 id_titles:bool=False, # without `X.text` / `X.item`, use `item <id>` as titles instead of stopping
-                ) -> RecDataset:
+
+def read_recbole(
+    path,  # a `.inter` file, or a folder holding one or the benchmark split files
+    name: str | None = None,  # dataset name (default: the file stem `X`)
+    file_order_is_time: bool = False,  # a file without timestamps lists each user's interactions oldest first
+    id_titles: bool = False,  # without `X.text` / `X.item`, use `item <id>` as titles instead of stopping
+) -> RecDataset:
     "Read RecBole atomic files: interactions (by timestamp) or samples (benchmark splits, given), id maps, item text."
     files, stem = recbole_files(path)
     folder = next(iter(files.values())).parent
     tables = {s: (f, *read_atomic(f)) for s, f in files.items()}
-    maps = {col: folder/f'{stem}.{kind}2index' for col, kind in (('user_id', 'user'), ('item_id', 'item'))}
+    maps = {col: folder / f'{stem}.{kind}2index' for col, kind in (('user_id', 'user'), ('item_id', 'item'))}
     maps = {col: (m, read_id_map(m)) for col, m in maps.items() if m.exists()}
     for f, df, at in tables.values():
         for col, (m, idmap) in maps.items():
             for c in [col, f'{col}_list']:
-                if c in df: _map_column(f, df, at, c, idmap, m)
+                if c in df:
+                    _map_column(f, df, at, c, idmap, m)
     lists = [f for f, df, _ in tables.values() if 'item_id_list' in df]
     if len(files) > 1 and len(lists) < len(files):
         f = next(f for f, df, _ in tables.values() if 'item_id_list' not in df)
-        raise ValueError(f"{f}: no item_id_list column; the split files of the benchmark layout are samples "
-                         "(user_id, item_id_list, item_id)")
+        raise ValueError(
+            f"{f}: no item_id_list column; the split files of the benchmark layout are samples "
+            "(user_id, item_id_list, item_id)"
+        )
     splits, meta = {}, {'source': str(path), 'format': 'recbole'}
     if lists:
         rows = {s: _sample_rows(*t) for s, t in tables.items()}
@@ -202,17 +251,21 @@ def read_recbole(path, # a `.inter` file, or a folder holding one or the benchma
         seqs, tss, start = rebuild_sequences([r for rs in rows.values() for r in rs]), None, 0
         for s in (s for s in SPLITS if s in rows):
             u, h, t, _ = zip(*rows[s]) if rows[s] else ((), (), (), ())
-            splits[s] = split_frame(list(u), list(h), list(t), start=start); start += len(u)
+            splits[s] = split_frame(list(u), list(h), list(t), start=start)
+            start += len(u)
         missing = [s for s in SPLITS if s not in rows] if splits else []
-        if missing: warnings.warn(f"{path}: no {', '.join(missing)} split file; reading the others")
-        meta.update(layout='samples', missing_splits=missing,
-                    history=max((len(h) for _, _, h in checks), default=1) - 1)
+        if missing:
+            warnings.warn(f"{path}: no {', '.join(missing)} split file; reading the others")
+        meta.update(
+            layout='samples', missing_splits=missing, history=max((len(h) for _, _, h in checks), default=1) - 1
+        )
     else:
         f, df, at = tables['all']
         seqs, tss = _interactions(f, df, at, file_order_is_time)
         checks = [(f"{f}: line {ln}", u, [i]) for ln, u, i in zip(at, df['user_id'], df['item_id'])]
         meta.update(layout='interactions', order='timestamp' if tss is not None else 'file order')
-    if not seqs: raise ValueError(f"{path}: no interactions")
+    if not seqs:
+        raise ValueError(f"{path}: no interactions")
     used = pd.unique(np.array([i for s in seqs.values() for i in s], dtype=object))
     items, item_f = read_item_text(folder, stem, id_titles, used)
     meta['titles'] = f'{item_f.suffix[1:]} file' if item_f else 'item ids'
@@ -220,8 +273,15 @@ def read_recbole(path, # a `.inter` file, or a folder holding one or the benchma
     known = set(items['item_id'])
     for w, u, ids in checks:
         bad = next((i for i in ids if i not in known), None)
-        if bad is None: continue
-        hint = (f" (item ids were translated through {maps['item_id'][0].name}; {item_f.name} must be keyed by the "
-                "original ids)") if 'item_id' in maps and item_f else ''
+        if bad is None:
+            continue
+        hint = (
+            (
+                f" (item ids were translated through {maps['item_id'][0].name}; {item_f.name} must be keyed by the "
+                "original ids)"
+            )
+            if 'item_id' in maps and item_f
+            else ''
+        )
         raise ValueError(f"{w}: user {u!r}: item id {bad!r} has no metadata in {item_f}{hint}")
     return RecDataset(name or stem, items, seqs, tss, splits, 'given' if splits else 'none', meta)

@@ -11,52 +11,73 @@ from .dataset import SPLITS, RecDataset, split_frame
 # %% auto #0
 __all__ = ['split_loo', 'split_chrono', 'split_dataset']
 
+
 # %% ../../nbs/data/02_splits.ipynb #6a56f4cc
-def split_loo(sequences:dict[str, list[str]], # user_id -> item ids, oldest first
-              history:int=20, # H: keep the last H items of each history
-             ) -> tuple[dict[str, pd.DataFrame], dict]: # splits, and info (skipped users)
+def split_loo(
+    sequences: dict[str, list[str]],  # user_id -> item ids, oldest first
+    history: int = 20,  # H: keep the last H items of each history
+) -> tuple[dict[str, pd.DataFrame], dict]:  # splits, and info (skipped users)
     "Leave-one-out: last item → test, second last → valid, every earlier prefix (≥ 1 item) → train."
     rows = {s: ([], [], []) for s in SPLITS}
     skipped = 0
-    def add(s, u, h, t): rows[s][0].append(u); rows[s][1].append(h); rows[s][2].append(t)
+
+    def add(s, u, h, t):
+        rows[s][0].append(u)
+        rows[s][1].append(h)
+        rows[s][2].append(t)
+
     for u, seq in sequences.items():
         n = len(seq)
-        if n < 3: skipped += 1; continue
-        for t in range(1, n - 2): add('train', u, seq[max(0, t - history):t], seq[t])
-        add('valid', u, seq[max(0, n - 2 - history):n - 2], seq[n - 2])
-        add('test', u, seq[max(0, n - 1 - history):n - 1], seq[n - 1])
+        if n < 3:
+            skipped += 1
+            continue
+        for t in range(1, n - 2):
+            add('train', u, seq[max(0, t - history) : t], seq[t])
+        add('valid', u, seq[max(0, n - 2 - history) : n - 2], seq[n - 2])
+        add('test', u, seq[max(0, n - 1 - history) : n - 1], seq[n - 1])
     out, start = {}, 0
-    for s in SPLITS: out[s] = split_frame(*rows[s], start=start); start += len(out[s])
+    for s in SPLITS:
+        out[s] = split_frame(*rows[s], start=start)
+        start += len(out[s])
     return out, {'loo_skipped_users': skipped}
 
+
 # %% ../../nbs/data/02_splits.ipynb #942eb8be
-def split_chrono(sequences:dict[str, list[str]], # user_id -> item ids, oldest first
-                 timestamps:dict[str, list[float]]|None, # aligned timestamps (required)
-                 history:int=10, # keep the last `history` items (MiniOneRec: 10)
-                 ratios:tuple=(0.8, 0.1, 0.1), # train / valid / test fractions of all samples
-                 source:str='this dataset', # named in the error when timestamps are missing
-                ) -> dict[str, pd.DataFrame]:
+def split_chrono(
+    sequences: dict[str, list[str]],  # user_id -> item ids, oldest first
+    timestamps: dict[str, list[float]] | None,  # aligned timestamps (required)
+    history: int = 10,  # keep the last `history` items (MiniOneRec: 10)
+    ratios: tuple = (0.8, 0.1, 0.1),  # train / valid / test fractions of all samples
+    source: str = 'this dataset',  # named in the error when timestamps are missing
+) -> dict[str, pd.DataFrame]:
     "MiniOneRec's split: sliding-window samples of every user, sorted by target time, cut 8:1:1."
     if timestamps is None:
-        raise ValueError(f"protocol 'minionerec' splits samples by time, but {source} has no timestamps; "
-                         "use protocol='loo' (or 'given')")
+        raise ValueError(
+            f"protocol 'minionerec' splits samples by time, but {source} has no timestamps; "
+            "use protocol='loo' (or 'given')"
+        )
     samples = []
     for u, seq in sequences.items():
         ts = timestamps[u]
-        for i in range(1, len(seq)): samples.append((ts[i], u, seq[max(0, i - history):i], seq[i]))
+        for i in range(1, len(seq)):
+            samples.append((ts[i], u, seq[max(0, i - history) : i], seq[i]))
     samples.sort(key=lambda x: x[0])
-    n = len(samples); a = int(n * ratios[0] + 1e-9); b = int(n * (ratios[0] + ratios[1]) + 1e-9)
+    n = len(samples)
+    a = int(n * ratios[0] + 1e-9)
+    b = int(n * (ratios[0] + ratios[1]) + 1e-9)
     out = {}
     for s, (lo, hi) in zip(SPLITS, [(0, a), (a, b), (b, n)]):
         part = samples[lo:hi]
         out[s] = split_frame([x[1] for x in part], [x[2] for x in part], [x[3] for x in part], start=lo)
     return out
 
+
 # %% ../../nbs/data/02_splits.ipynb #fc987ec7
-def split_dataset(ds:RecDataset, # a dataset (its current splits are replaced)
-                  protocol:str='loo', # 'loo' or 'minionerec' ('given' keeps the splits read from files)
-                  history:int|None=None, # H; default 20 for 'loo', 10 for 'minionerec'
-                 ) -> RecDataset:
+def split_dataset(
+    ds: RecDataset,  # a dataset (its current splits are replaced)
+    protocol: str = 'loo',  # 'loo' or 'minionerec' ('given' keeps the splits read from files)
+    history: int | None = None,  # H; default 20 for 'loo', 10 for 'minionerec'
+) -> RecDataset:
     "A copy of `ds` with splits made by `protocol`."
     src = ds.meta.get('source', ds.name)
     if protocol == 'given':
@@ -69,5 +90,6 @@ def split_dataset(ds:RecDataset, # a dataset (its current splits are replaced)
     elif protocol == 'minionerec':
         h = history or 10
         splits, info = split_chrono(ds.sequences, ds.timestamps, h, source=src), {}
-    else: raise ValueError(f"unknown protocol {protocol!r}: use 'loo', 'minionerec' or 'given'")
+    else:
+        raise ValueError(f"unknown protocol {protocol!r}: use 'loo', 'minionerec' or 'given'")
     return dataclasses.replace(ds, splits=splits, protocol=protocol, meta={**ds.meta, 'history': h, **info})

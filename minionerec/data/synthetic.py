@@ -130,24 +130,43 @@ powder-free,lint-free,sterile,anti-static,disposable,low-particle
 Purezone,Sterilo,Cleanex
 sample handling,electronics assembly,surface cleaning,sterile work"""
 
+
 def _parse_topics() -> list[dict]:
     "The topic vocabularies as dicts of word lists."
     out = []
     for block in _TOPICS.split('\n\n'):
         lines = []
         for line in block.splitlines():
-            if lines and lines[-1].endswith(','): lines[-1] += line
-            else: lines.append(line)
+            if lines and lines[-1].endswith(','):
+                lines[-1] += line
+            else:
+                lines.append(line)
         (name, cats, price), mains, accs, adjs, brands, uses = lines[0].split('|'), *lines[1:]
-        out.append(dict(name=name, cats=cats, mains=mains.split(','), accs=accs.split(','), adjs=adjs.split(','),
-                        brands=brands.split(','), uses=uses.split(','), price=float(price)))
+        out.append(
+            dict(
+                name=name,
+                cats=cats,
+                mains=mains.split(','),
+                accs=accs.split(','),
+                adjs=adjs.split(','),
+                brands=brands.split(','),
+                uses=uses.split(','),
+                price=float(price),
+            )
+        )
     return out
 
-# %% ../../nbs/data/09_synthetic.ipynb #dce2f539
-def _cap(s:str) -> str: return ' '.join(w[:1].upper() + w[1:] for w in s.split(' '))
-def _an(w:str) -> str: return ('an ' if w[:1].lower() in 'aeiou' else 'a ') + w
 
-def _catalogue(rng, tps:list[dict], n_items:int) -> tuple[list[dict], list[int], list[int], list[list[int]]]:
+# %% ../../nbs/data/09_synthetic.ipynb #dce2f539
+def _cap(s: str) -> str:
+    return ' '.join(w[:1].upper() + w[1:] for w in s.split(' '))
+
+
+def _an(w: str) -> str:
+    return ('an ' if w[:1].lower() in 'aeiou' else 'a ') + w
+
+
+def _catalogue(rng, tps: list[dict], n_items: int) -> tuple[list[dict], list[int], list[int], list[list[int]]]:
     "Items (main products, each followed by its accessories), their topic, parent (−1 for a main) and accessories."
     T = len(tps)
     sizes = rng.multinomial(n_items - 4 * T, rng.dirichlet(np.full(T, 8.0))) + 4
@@ -160,59 +179,85 @@ def _catalogue(rng, tps:list[dict], n_items:int) -> tuple[list[dict], list[int],
             u1, u2 = rng.choice(tp['uses'], 2, replace=False)
             code = f"{b[:2].upper()}-{codes[len(recs)]}"
             a1, a2 = rng.choice(tp['accs'], 2, replace=False)
-            recs.append(dict(title=f"{b} {_cap(adj)} {_cap(noun)} {code}", brand=b,
-                             categories=f"Industrial & Scientific,{tp['cats']}",
-                             description=f"{_cap(adj)} {noun} by {b} for {u1} and {u2}. Pairs well with {a1} and {a2}.",
-                             value=round(tp['price'] * float(rng.lognormal(0, 0.4)), 2)))
-            m = len(recs) - 1; topic.append(t); parent.append(-1); accs.append([])
+            recs.append(
+                dict(
+                    title=f"{b} {_cap(adj)} {_cap(noun)} {code}",
+                    brand=b,
+                    categories=f"Industrial & Scientific,{tp['cats']}",
+                    description=f"{_cap(adj)} {noun} by {b} for {u1} and {u2}. Pairs well with {a1} and {a2}.",
+                    value=round(tp['price'] * float(rng.lognormal(0, 0.4)), 2),
+                )
+            )
+            m = len(recs) - 1
+            topic.append(t)
+            parent.append(-1)
+            accs.append([])
             for acc in rng.choice(tp['accs'], int(rng.integers(1, 4)), replace=False):
-                if len(recs) - start >= n: break
+                if len(recs) - start >= n:
+                    break
                 ab = b if rng.random() < 0.7 else rng.choice(tp['brands'])
                 pack = rng.choice(['', ' (Pack of 2)', ' (Pack of 5)', ' (Pack of 10)', ' (100 Pcs)'])
                 use, kind = rng.choice(tp['uses']), _an(rng.choice(tp['adjs']))
-                recs.append(dict(title=f"{ab} {_cap(acc)} for {_cap(noun)} {code}{pack}", brand=ab,
-                                 categories=f"Industrial & Scientific,{tp['cats']},Accessories",
-                                 description=f"{_cap(acc)} for the {b} {noun} {code}. "
-                                             f"Made for {use}; {kind} {tp['name']} accessory.",
-                                 value=round(tp['price'] * 0.12 * float(rng.lognormal(0, 0.4)), 2)))
-                topic.append(t); parent.append(m); accs.append([]); accs[m].append(len(recs) - 1)
+                recs.append(
+                    dict(
+                        title=f"{ab} {_cap(acc)} for {_cap(noun)} {code}{pack}",
+                        brand=ab,
+                        categories=f"Industrial & Scientific,{tp['cats']},Accessories",
+                        description=f"{_cap(acc)} for the {b} {noun} {code}. "
+                        f"Made for {use}; {kind} {tp['name']} accessory.",
+                        value=round(tp['price'] * 0.12 * float(rng.lognormal(0, 0.4)), 2),
+                    )
+                )
+                topic.append(t)
+                parent.append(m)
+                accs.append([])
+                accs[m].append(len(recs) - 1)
     return recs, topic, parent, accs
 
-def make_synthetic(seed:int=0, # everything follows from the seed
-                   n_items:int=2000, # catalogue size N
-                   n_users:int=3000, # number of users
-                   n_topics:int=16, # topics used (at most 16)
-                   min_len:int=5, # shortest sequence
-                   mean_len:float=9.0, # average sequence length
-                   max_len:int=50, # longest sequence
-                   p_accessory:float=0.5, # P(next = an accessory of the last item | it is a main product)
-                   p_stay:float=0.75, # P(stay in the current topic | no accessory)
-                   p_global:float=0.05, # P(a globally popular item | no accessory)
-                   name:str='synthetic',
-                  ) -> RecDataset:
+
+def make_synthetic(
+    seed: int = 0,  # everything follows from the seed
+    n_items: int = 2000,  # catalogue size N
+    n_users: int = 3000,  # number of users
+    n_topics: int = 16,  # topics used (at most 16)
+    min_len: int = 5,  # shortest sequence
+    mean_len: float = 9.0,  # average sequence length
+    max_len: int = 50,  # longest sequence
+    p_accessory: float = 0.5,  # P(next = an accessory of the last item | it is a main product)
+    p_stay: float = 0.75,  # P(stay in the current topic | no accessory)
+    p_global: float = 0.05,  # P(a globally popular item | no accessory)
+    name: str = 'synthetic',
+) -> RecDataset:
     "A deterministic catalogue with topic-coherent text and users with topic interests and accessory transitions."
     rng, tps = np.random.default_rng(seed), _parse_topics()[:n_topics]
     T = len(tps)
     recs, topic, parent, accs = _catalogue(rng, tps, n_items)
-    N = len(recs); topic = np.array(topic)
+    N = len(recs)
+    topic = np.array(topic)
     perm = rng.permutation(N)  # item ids do not give the topic away
     pop = np.empty(N)
     for t in range(T):
-        idx = np.flatnonzero(topic == t); pop[idx] = 1.0 / (rng.permutation(len(idx)) + 1.0)  # Zipf within each topic
+        idx = np.flatnonzero(topic == t)
+        pop[idx] = 1.0 / (rng.permutation(len(idx)) + 1.0)  # Zipf within each topic
     main = np.array([p < 0 for p in parent])
     start_w = pop * np.where(main, 2.0, 1.0)
     by_topic = [np.flatnonzero(topic == t) for t in range(T)]
     cum = [np.cumsum(start_w[ix]) for ix in by_topic]
     tw = rng.dirichlet(np.full(T, 2.0))  # unequal topic interest
     gcum = np.cumsum(pop * tw[topic])
+
     def draw(c, ix=None):
-        k = int(np.searchsorted(c, rng.random() * c[-1], side='right')); return int(ix[k]) if ix is not None else k
+        k = int(np.searchsorted(c, rng.random() * c[-1], side='right'))
+        return int(ix[k]) if ix is not None else k
+
     seqs, tss, t0 = {}, {}, datetime(2021, 1, 1, tzinfo=timezone.utc).timestamp()
     for u in range(n_users):
         k = int(rng.choice([1, 2, 3], p=[0.35, 0.45, 0.2]))
         ut, uw = rng.choice(T, k, replace=False, p=tw), np.cumsum(rng.dirichlet(np.ones(k)))
         L = min(max_len, min_len + int(rng.geometric(1.0 / (mean_len - min_len + 1))) - 1)
-        cur = ut[draw(uw)]; seq = [draw(cum[cur], by_topic[cur])]; seen = set(seq)
+        cur = ut[draw(uw)]
+        seq = [draw(cum[cur], by_topic[cur])]
+        seen = set(seq)
         while len(seq) < L:
             last, nxt = seq[-1], None
             if accs[last] and rng.random() < p_accessory:
@@ -221,21 +266,32 @@ def make_synthetic(seed:int=0, # everything follows from the seed
                     pick_first = len(left) == 1 or rng.random() < 0.6
                     nxt = left[0] if pick_first else left[1 + int(rng.integers(len(left) - 1))]
             for _ in range(50):
-                if nxt is not None and nxt not in seen: break
+                if nxt is not None and nxt not in seen:
+                    break
                 r = rng.random()
-                if r < p_global: nxt = draw(gcum)
+                if r < p_global:
+                    nxt = draw(gcum)
                 else:
-                    if r > p_global + (1 - p_global) * p_stay: cur = ut[draw(uw)]
+                    if r > p_global + (1 - p_global) * p_stay:
+                        cur = ut[draw(uw)]
                     nxt = draw(cum[cur], by_topic[cur])
-            if nxt in seen: break  # a tiny interest pool is exhausted: end the sequence
-            seq.append(nxt); seen.add(nxt)
-        if len(seq) < min_len: continue
+            if nxt in seen:
+                break  # a tiny interest pool is exhausted: end the sequence
+            seq.append(nxt)
+            seen.add(nxt)
+        if len(seq) < min_len:
+            continue
         uid = f"u{u}"
         seqs[uid] = [str(perm[i]) for i in seq]
         begin = t0 + rng.uniform(0, 730 * 86400)
         tss[uid] = (begin + np.cumsum(rng.exponential(3 * 86400, len(seq)) + 60)).round().tolist()
     items = [None] * N
-    for i, r in enumerate(recs): items[perm[i]] = dict(item_id=str(perm[i]), **r, topic=tps[topic[i]]['name'])
-    return RecDataset(name, make_items(items, 'make_synthetic'), seqs, tss,
-                      meta=dict(source='make_synthetic', format='synthetic', seed=seed, n_topics=T, n_items=n_items,
-                                n_users=n_users))
+    for i, r in enumerate(recs):
+        items[perm[i]] = dict(item_id=str(perm[i]), **r, topic=tps[topic[i]]['name'])
+    return RecDataset(
+        name,
+        make_items(items, 'make_synthetic'),
+        seqs,
+        tss,
+        meta=dict(source='make_synthetic', format='synthetic', seed=seed, n_topics=T, n_items=n_items, n_users=n_users),
+    )

@@ -16,17 +16,24 @@ __all__ = ['BUILDERS', 'make_builder', 'load_builder']
 # %% ../../nbs/12_sid_builders.ipynb #c4556843
 BUILDERS = {c.method: c for c in (RQVAE, RQKMeans, ConstrainedRQKMeans, RQKMeansPlus)}
 
-def make_builder(method:str, # one of `BUILDERS`: rqvae, rqkmeans, rqkmeans-constrained, rqkmeans-plus
-                 **kwargs, # the builder's parameters (levels, codes_per_level, seed, …)
-                ) -> SIDBuilder:
+
+def make_builder(
+    method: str,  # one of `BUILDERS`: rqvae, rqkmeans, rqkmeans-constrained, rqkmeans-plus
+    **kwargs,  # the builder's parameters (levels, codes_per_level, seed, …)
+) -> SIDBuilder:
     "A builder by method name."
-    if method not in BUILDERS: raise ValueError(f"unknown SID method {method!r}; choose from {sorted(BUILDERS)}")
+    if method not in BUILDERS:
+        raise ValueError(f"unknown SID method {method!r}; choose from {sorted(BUILDERS)}")
     return BUILDERS[method](**kwargs)
 
-def load_builder(path:str|os.PathLike, # a `builder.pt` written by `SIDBuilder.save` (or its folder)
-                ) -> SIDBuilder:
+
+def load_builder(
+    path: str | os.PathLike,  # a `builder.pt` written by `SIDBuilder.save` (or its folder)
+) -> SIDBuilder:
     "A fitted builder back from disk, ready to `encode` new items."
-    path = Path(path); path = path/'builder.pt' if path.is_dir() else path
+    path = Path(path)
+    path = path / 'builder.pt' if path.is_dir() else path
     ck = torch.load(path, map_location='cpu', weights_only=True)
     b = make_builder(ck['method'], **{**ck['params'], **({'progress': False} if 'progress' in ck['params'] else {})})
-    b.load_state(ck['state']); return b
+    b.load_state(ck['state'])
+    return b

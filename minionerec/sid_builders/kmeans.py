@@ -12,91 +12,155 @@ from tqdm.auto import trange
 from ..core import atomic_torch_save
 
 # %% auto #0
-__all__ = ['check_embeddings', 'nearest', 'SIDBuilder', 'residual_codes', 'RQKMeans', 'toy_embeddings', 'balanced_sizes',
-           'ConstrainedRQKMeans']
+__all__ = [
+    'check_embeddings',
+    'nearest',
+    'SIDBuilder',
+    'residual_codes',
+    'RQKMeans',
+    'toy_embeddings',
+    'balanced_sizes',
+    'ConstrainedRQKMeans',
+]
+
 
 # %% ../../nbs/sid_builders/01_kmeans.ipynb #0f606b0a
-def check_embeddings(emb, # [N, D] embeddings
-                     codes_per_level:int, # K, codes per level
-                    ) -> np.ndarray: # contiguous float32 copy
+def check_embeddings(
+    emb,  # [N, D] embeddings
+    codes_per_level: int,  # K, codes per level
+) -> np.ndarray:  # contiguous float32 copy
     "Validate embeddings for a builder: 2-d, finite, at least K items; `ValueError` naming the problem."
     x = np.asarray(emb.detach().cpu() if isinstance(emb, torch.Tensor) else emb)
-    if x.ndim != 2: raise ValueError(f"embeddings must be a 2-d [N, D] array, got shape {x.shape}")
-    if not np.issubdtype(x.dtype, np.number): raise ValueError(f"embeddings must be numeric, got dtype {x.dtype}")
+    if x.ndim != 2:
+        raise ValueError(f"embeddings must be a 2-d [N, D] array, got shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.number):
+        raise ValueError(f"embeddings must be numeric, got dtype {x.dtype}")
     bad = ~np.isfinite(x).all(1)
-    if bad.any(): raise ValueError(f"embeddings contain NaN or inf in {bad.sum()} row(s), e.g. rows {np.flatnonzero(bad)[:5].tolist()}")
-    if len(x) < codes_per_level: raise ValueError(f"{len(x)} items are fewer than K = {codes_per_level} codes per level; use a smaller --codes-per-level")
+    if bad.any():
+        raise ValueError(
+            f"embeddings contain NaN or inf in {bad.sum()} row(s), e.g. rows {np.flatnonzero(bad)[:5].tolist()}"
+        )
+    if len(x) < codes_per_level:
+        raise ValueError(
+            f"{len(x)} items are fewer than K = {codes_per_level} codes per level; use a smaller --codes-per-level"
+        )
     return np.ascontiguousarray(x, dtype=np.float32)
 
+
 # %% ../../nbs/sid_builders/01_kmeans.ipynb #02f97cc5
-def nearest(x:np.ndarray, # [N, D]
-            C:np.ndarray, # [K, D] centroids
-            chunk:int=8192, # rows per block
-           ) -> np.ndarray: # [N] index of the nearest centroid
+def nearest(
+    x: np.ndarray,  # [N, D]
+    C: np.ndarray,  # [K, D] centroids
+    chunk: int = 8192,  # rows per block
+) -> np.ndarray:  # [N] index of the nearest centroid
     "Index of the nearest centroid (squared L2) of each row."
-    C = torch.as_tensor(C, dtype=torch.float32); c2 = (C * C).sum(1)
+    C = torch.as_tensor(C, dtype=torch.float32)
+    c2 = (C * C).sum(1)
     out = []
     for s in range(0, len(x), chunk):
-        xb = torch.as_tensor(x[s:s+chunk], dtype=torch.float32)
+        xb = torch.as_tensor(x[s : s + chunk], dtype=torch.float32)
         out.append((c2[None] - 2 * xb @ C.T).argmin(1))
     return torch.cat(out).numpy().astype(np.int64)
 
+
 class SIDBuilder:
     "Base class: `fit(emb) → codes [N, L]`, `encode(emb) → codes`, `save(path)`; see `load_builder`."
+
     method = None
-    def __init__(self, levels:int=3, codes_per_level:int=256, seed:int=0):
-        if levels < 1 or codes_per_level < 2: raise ValueError(f"need levels ≥ 1 and codes_per_level ≥ 2, got {levels}, {codes_per_level}")
+
+    def __init__(self, levels: int = 3, codes_per_level: int = 256, seed: int = 0):
+        if levels < 1 or codes_per_level < 2:
+            raise ValueError(f"need levels ≥ 1 and codes_per_level ≥ 2, got {levels}, {codes_per_level}")
         self.levels, self.codes_per_level, self.seed = levels, codes_per_level, seed
         self.history = []
 
     def params(self) -> dict:
         "The constructor arguments (JSON-friendly), as recorded in the manifest."
         sig = inspect.signature(type(self).__init__).parameters
-        return {k: (list(v) if isinstance(v, tuple) else v) for k in sig if k not in ('self', 'kwargs') for v in [getattr(self, k)]}
+        return {
+            k: (list(v) if isinstance(v, tuple) else v)
+            for k in sig
+            if k not in ('self', 'kwargs')
+            for v in [getattr(self, k)]
+        }
 
     def _check_fitted(self):
-        if getattr(self, 'codebooks', None) is None: raise RuntimeError(f"{type(self).__name__} is not fitted: call fit() or load_builder()")
+        if getattr(self, 'codebooks', None) is None:
+            raise RuntimeError(f"{type(self).__name__} is not fitted: call fit() or load_builder()")
 
-    def fit(self, emb) -> np.ndarray: raise NotImplementedError
-    def encode(self, emb) -> np.ndarray: raise NotImplementedError
-    def state(self) -> dict: return {'codebooks': torch.as_tensor(self.codebooks)}
-    def load_state(self, state:dict): self.codebooks = state['codebooks'].numpy()
+    def fit(self, emb) -> np.ndarray:
+        raise NotImplementedError
 
-    def save(self, path:str|os.PathLike) -> Path:
+    def encode(self, emb) -> np.ndarray:
+        raise NotImplementedError
+
+    def state(self) -> dict:
+        return {'codebooks': torch.as_tensor(self.codebooks)}
+
+    def load_state(self, state: dict):
+        self.codebooks = state['codebooks'].numpy()
+
+    def save(self, path: str | os.PathLike) -> Path:
         "Write what `encode` needs (method, params, state) to `path` atomically."
         self._check_fitted()
         return atomic_torch_save({'method': self.method, 'params': self.params(), 'state': self.state()}, path)
 
-    def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params().items())})"
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params().items())})"
+
 
 # %% ../../nbs/sid_builders/01_kmeans.ipynb #c28b62be
-def residual_codes(x:np.ndarray, # [N, D]
-                   codebooks:np.ndarray, # [L, K, D]
-                  ) -> np.ndarray: # [N, L]
+def residual_codes(
+    x: np.ndarray,  # [N, D]
+    codebooks: np.ndarray,  # [L, K, D]
+) -> np.ndarray:  # [N, L]
     "Greedy residual assignment: nearest centroid per level, subtract, go on."
     r, out = x.astype(np.float32).copy(), []
     for C in codebooks:
-        i = nearest(r, C); out.append(i); r -= C[i]
+        i = nearest(r, C)
+        out.append(i)
+        r -= C[i]
     return np.stack(out, 1)
+
 
 class RQKMeans(SIDBuilder):
     "Residual k-means (faiss), one codebook of K centroids per level."
+
     method = 'rqkmeans'
-    def __init__(self, levels:int=3, codes_per_level:int=256, seed:int=0,
-                 niter:int=25, # k-means iterations per level
-                 nredo:int=1, # k-means restarts per level (the best is kept)
-                ):
-        super().__init__(levels, codes_per_level, seed); self.niter, self.nredo = niter, nredo
+
+    def __init__(
+        self,
+        levels: int = 3,
+        codes_per_level: int = 256,
+        seed: int = 0,
+        niter: int = 25,  # k-means iterations per level
+        nredo: int = 1,  # k-means restarts per level (the best is kept)
+    ):
+        super().__init__(levels, codes_per_level, seed)
+        self.niter, self.nredo = niter, nredo
 
     def fit(self, emb) -> np.ndarray:
         "Fit one k-means per level on the residuals; return the codes [N, L]."
-        import faiss   # heavy (faiss-cpu, with its own OpenMP): imported only when a k-means builder fits
-        x = check_embeddings(emb, self.codes_per_level); r = x.copy(); books = []
+        import faiss  # heavy (faiss-cpu, with its own OpenMP): imported only when a k-means builder fits
+
+        x = check_embeddings(emb, self.codes_per_level)
+        r = x.copy()
+        books = []
         for l in trange(self.levels, desc='rq-kmeans', leave=False):
-            km = faiss.Kmeans(x.shape[1], self.codes_per_level, niter=self.niter, nredo=self.nredo, seed=self.seed + l, verbose=False,
-                              min_points_per_centroid=1, max_points_per_centroid=1 << 30)
+            km = faiss.Kmeans(
+                x.shape[1],
+                self.codes_per_level,
+                niter=self.niter,
+                nredo=self.nredo,
+                seed=self.seed + l,
+                verbose=False,
+                min_points_per_centroid=1,
+                max_points_per_centroid=1 << 30,
+            )
             km.train(r)
-            C = km.centroids.copy(); books.append(C); r -= C[nearest(r, C)]
+            C = km.centroids.copy()
+            books.append(C)
+            r -= C[nearest(r, C)]
         self.codebooks = np.stack(books)
         return self.encode(x)
 
@@ -105,38 +169,62 @@ class RQKMeans(SIDBuilder):
         self._check_fitted()
         return residual_codes(check_embeddings(emb, 1), self.codebooks)
 
+
 # %% ../../nbs/sid_builders/01_kmeans.ipynb #c8bd48ef
-def toy_embeddings(n:int=600, d:int=32, k:int=12, seed:int=0) -> np.ndarray: # [n, d] float32, unit rows
+def toy_embeddings(n: int = 600, d: int = 32, k: int = 12, seed: int = 0) -> np.ndarray:  # [n, d] float32, unit rows
     "A mixture of k Gaussians in d dimensions, L2-normalised like sentence embeddings: the builders' test catalogue."
     rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(k, d)); x = centres[rng.integers(0, k, n)] + 0.4 * rng.normal(size=(n, d))
+    centres = rng.normal(size=(k, d))
+    x = centres[rng.integers(0, k, n)] + 0.4 * rng.normal(size=(n, d))
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
+
 # %% ../../nbs/sid_builders/01_kmeans.ipynb #f4e32529
-def balanced_sizes(n:int, k:int, slack:float=0.1) -> tuple[int, int]:
+def balanced_sizes(n: int, k: int, slack: float = 0.1) -> tuple[int, int]:
     "`(size_min, size_max)` around n/k with relative `slack`, always feasible (min·k ≤ n ≤ max·k)."
     m = n / k
     return max(1, min(math.floor(m * (1 - slack)), n // k)), max(math.ceil(m * (1 + slack)), -(-n // k))
 
+
 class ConstrainedRQKMeans(RQKMeans):
     "Residual k-means with balanced cluster sizes per level (`k-means-constrained`): every code is used."
+
     method = 'rqkmeans-constrained'
-    def __init__(self, levels:int=3, codes_per_level:int=256, seed:int=0,
-                 niter:int=30, # max iterations per level
-                 nredo:int=1, # restarts per level
-                 slack:float=0.1, # cluster sizes within N/K·(1 ± slack)
-                ):
-        SIDBuilder.__init__(self, levels, codes_per_level, seed); self.niter, self.nredo, self.slack = niter, nredo, slack
+
+    def __init__(
+        self,
+        levels: int = 3,
+        codes_per_level: int = 256,
+        seed: int = 0,
+        niter: int = 30,  # max iterations per level
+        nredo: int = 1,  # restarts per level
+        slack: float = 0.1,  # cluster sizes within N/K·(1 ± slack)
+    ):
+        SIDBuilder.__init__(self, levels, codes_per_level, seed)
+        self.niter, self.nredo, self.slack = niter, nredo, slack
 
     def fit(self, emb) -> np.ndarray:
         "Fit one balanced k-means per level; return the (balanced) training codes [N, L]."
-        from k_means_constrained import KMeansConstrained   # heavy (ortools + scikit-learn): only this builder needs it
-        x = check_embeddings(emb, self.codes_per_level); r = x.astype(np.float64); books, out = [], []
+        from k_means_constrained import KMeansConstrained  # heavy (ortools + scikit-learn): only this builder needs it
+
+        x = check_embeddings(emb, self.codes_per_level)
+        r = x.astype(np.float64)
+        books, out = [], []
         lo, hi = balanced_sizes(len(x), self.codes_per_level, self.slack)
         for l in trange(self.levels, desc='rq-kmeans-constrained', leave=False):
-            km = KMeansConstrained(n_clusters=self.codes_per_level, size_min=lo, size_max=hi, n_init=self.nredo, max_iter=self.niter,
-                                   random_state=self.seed + l, n_jobs=1)
+            km = KMeansConstrained(
+                n_clusters=self.codes_per_level,
+                size_min=lo,
+                size_max=hi,
+                n_init=self.nredo,
+                max_iter=self.niter,
+                random_state=self.seed + l,
+                n_jobs=1,
+            )
             lab = km.fit_predict(np.array(r, dtype=np.float64, order='C', copy=True))
-            C = km.cluster_centers_; books.append(C.astype(np.float32)); out.append(lab.astype(np.int64)); r = r - C[lab]
+            C = km.cluster_centers_
+            books.append(C.astype(np.float32))
+            out.append(lab.astype(np.int64))
+            r = r - C[lab]
         self.codebooks = np.stack(books)
         return np.stack(out, 1)

@@ -17,42 +17,69 @@ from .kmeans import ConstrainedRQKMeans, RQKMeans, SIDBuilder, check_embeddings
 # %% auto #0
 __all__ = ['sinkhorn_assign', 'ResidualMLP', 'RQModel', 'RQVAE', 'RQKMeansPlus']
 
+
 # %% ../../nbs/sid_builders/02_rqvae.ipynb #7c430232
-def sinkhorn_assign(d:torch.Tensor, # [N, K] distances
-                    eps:float=0.003, # entropic temperature (on distances rescaled to [-1, 1])
-                    iters:int=50, # Sinkhorn iterations
-                   ) -> torch.Tensor: # [N] codes
+def sinkhorn_assign(
+    d: torch.Tensor,  # [N, K] distances
+    eps: float = 0.003,  # entropic temperature (on distances rescaled to [-1, 1])
+    iters: int = 50,  # Sinkhorn iterations
+) -> torch.Tensor:  # [N] codes
     "Balanced assignment: Sinkhorn-normalise exp(−d/eps) to uniform code mass, then argmax per item."
-    d = d.detach().double(); mid = (d.max() + d.min()) / 2; amp = (d.max() - mid).clamp_min(1e-12)
+    d = d.detach().double()
+    mid = (d.max() + d.min()) / 2
+    amp = (d.max() - mid).clamp_min(1e-12)
     logq = -((d - mid) / amp) / eps
     for _ in range(iters):
         logq = logq - torch.logsumexp(logq, 0, keepdim=True)  # every code gets mass 1/K …
         logq = logq - torch.logsumexp(logq, 1, keepdim=True)  # … every item mass 1
     return logq.argmax(1)
 
-def _mlp(dims:Sequence[int], zero_last:bool=False) -> nn.Sequential:
+
+def _mlp(dims: Sequence[int], zero_last: bool = False) -> nn.Sequential:
     layers = []
     for i, (a, b) in enumerate(zip(dims[:-1], dims[1:])):
         layers.append(nn.Linear(a, b))
-        if i < len(dims) - 2: layers.append(nn.ReLU())
-    if zero_last: nn.init.zeros_(layers[-1].weight); nn.init.zeros_(layers[-1].bias)
+        if i < len(dims) - 2:
+            layers.append(nn.ReLU())
+    if zero_last:
+        nn.init.zeros_(layers[-1].weight)
+        nn.init.zeros_(layers[-1].bias)
     return nn.Sequential(*layers)
+
 
 class ResidualMLP(nn.Module):
     "z = x + MLP(x), the MLP's last layer zero-initialised (the identity at the start)."
-    def __init__(self, dim:int, hidden:Sequence[int]):
-        super().__init__(); self.mlp = _mlp([dim, *hidden, dim], zero_last=True)
-    def forward(self, x): return x + self.mlp(x)
+
+    def __init__(self, dim: int, hidden: Sequence[int]):
+        super().__init__()
+        self.mlp = _mlp([dim, *hidden, dim], zero_last=True)
+
+    def forward(self, x):
+        return x + self.mlp(x)
+
 
 class RQModel(nn.Module):
     "Encoder → residual quantiser (L codebooks of K) → decoder."
-    def __init__(self, in_dim:int, levels:int, codes_per_level:int, e_dim:int, hidden:Sequence[int], residual:bool=False, beta:float=0.25):
-        super().__init__()
-        if residual: self.encoder, self.decoder, e_dim = ResidualMLP(in_dim, hidden), ResidualMLP(in_dim, hidden), in_dim
-        else: self.encoder, self.decoder = _mlp([in_dim, *hidden, e_dim]), _mlp([e_dim, *reversed(hidden), in_dim])
-        self.codebooks = nn.Parameter(torch.zeros(levels, codes_per_level, e_dim)); self.beta = beta
 
-    def quantise(self, z, sinkhorn_eps:float|None=None, balance:bool=False):
+    def __init__(
+        self,
+        in_dim: int,
+        levels: int,
+        codes_per_level: int,
+        e_dim: int,
+        hidden: Sequence[int],
+        residual: bool = False,
+        beta: float = 0.25,
+    ):
+        super().__init__()
+        if residual:
+            self.encoder, self.decoder, e_dim = ResidualMLP(in_dim, hidden), ResidualMLP(in_dim, hidden), in_dim
+        else:
+            self.encoder, self.decoder = _mlp([in_dim, *hidden, e_dim]), _mlp([e_dim, *reversed(hidden), in_dim])
+        self.codebooks = nn.Parameter(torch.zeros(levels, codes_per_level, e_dim))
+        self.beta = beta
+
+    def quantise(self, z, sinkhorn_eps: float | None = None, balance: bool = False):
         "`(z_q, codes [B, L], quantisation loss, balance penalty, residual norms [B, L])`."
         r, zq, codes, qloss, bal, errs = z, torch.zeros_like(z), [], z.new_zeros(()), z.new_zeros(()), []
         L, K = self.codebooks.shape[:2]
@@ -65,7 +92,8 @@ class RQModel(nn.Module):
                 p = torch.softmax(-d / d.detach().std().clamp_min(1e-6), 1).mean(0)
                 bal = bal + (p * (p * K).clamp_min(1e-12).log()).sum()
             zq, r = zq + e, r - e.detach()
-            codes.append(i); errs.append(r.detach().norm(dim=1))
+            codes.append(i)
+            errs.append(r.detach().norm(dim=1))
         return zq, torch.stack(codes, 1), qloss, bal, torch.stack(errs, 1)
 
     def forward(self, x, sinkhorn_eps=None, balance=False):
@@ -73,43 +101,64 @@ class RQModel(nn.Module):
         zq, codes, qloss, bal, _ = self.quantise(z, sinkhorn_eps, balance)
         return self.decoder(z + (zq - z).detach()), codes, qloss, bal
 
+
 # %% ../../nbs/sid_builders/02_rqvae.ipynb #e335423d
 class RQVAE(SIDBuilder):
     "RQ-VAE: MLP autoencoder with a residual vector quantiser (k-means-initialised codebooks, straight-through, commitment β)."
+
     method = 'rqvae'
     residual = False
-    def __init__(self, levels:int=3, codes_per_level:int=256, seed:int=0,
-                 e_dim:int=32, # latent size
-                 hidden:Sequence[int]=(256, 128), # encoder hidden sizes (the decoder mirrors them)
-                 epochs:int=200, # passes over the items
-                 batch_size:int=512, # items per step
-                 lr:float=1e-3, # Adam learning rate
-                 beta:float=0.25, # commitment weight
-                 quant_weight:float=1.0, # weight of the quantisation loss
-                 sinkhorn:bool=False, # Sinkhorn-balanced assignment on the last level
-                 sinkhorn_eps:float=0.003, # its temperature
-                 balance:float=0.0, # weight of the KL-to-uniform code-balance penalty (0: off)
-                 dead_code_every:int=0, # re-initialise unused codes every so many epochs (0: off)
-                 device:str='auto', # 'auto', 'cpu', 'cuda'
-                 progress:bool=True, # tqdm bar
-                ):
+
+    def __init__(
+        self,
+        levels: int = 3,
+        codes_per_level: int = 256,
+        seed: int = 0,
+        e_dim: int = 32,  # latent size
+        hidden: Sequence[int] = (256, 128),  # encoder hidden sizes (the decoder mirrors them)
+        epochs: int = 200,  # passes over the items
+        batch_size: int = 512,  # items per step
+        lr: float = 1e-3,  # Adam learning rate
+        beta: float = 0.25,  # commitment weight
+        quant_weight: float = 1.0,  # weight of the quantisation loss
+        sinkhorn: bool = False,  # Sinkhorn-balanced assignment on the last level
+        sinkhorn_eps: float = 0.003,  # its temperature
+        balance: float = 0.0,  # weight of the KL-to-uniform code-balance penalty (0: off)
+        dead_code_every: int = 0,  # re-initialise unused codes every so many epochs (0: off)
+        device: str = 'auto',  # 'auto', 'cpu', 'cuda'
+        progress: bool = True,  # tqdm bar
+    ):
         SIDBuilder.__init__(self, levels, codes_per_level, seed)
-        self.e_dim, self.hidden, self.epochs, self.batch_size, self.lr, self.beta = e_dim, tuple(hidden), epochs, batch_size, lr, beta
-        self.quant_weight, self.sinkhorn, self.sinkhorn_eps, self.balance, self.dead_code_every = quant_weight, sinkhorn, sinkhorn_eps, balance, dead_code_every
+        self.e_dim, self.hidden, self.epochs, self.batch_size, self.lr, self.beta = (
+            e_dim,
+            tuple(hidden),
+            epochs,
+            batch_size,
+            lr,
+            beta,
+        )
+        self.quant_weight, self.sinkhorn, self.sinkhorn_eps, self.balance, self.dead_code_every = (
+            quant_weight,
+            sinkhorn,
+            sinkhorn_eps,
+            balance,
+            dead_code_every,
+        )
         self.device, self.progress, self.model = device, progress, None
 
-    def _new_model(self, in_dim:int) -> RQModel:
+    def _new_model(self, in_dim: int) -> RQModel:
         return RQModel(in_dim, self.levels, self.codes_per_level, self.e_dim, self.hidden, self.residual, self.beta)
 
     @torch.no_grad()
-    def _init_codebooks(self, x:torch.Tensor):
+    def _init_codebooks(self, x: torch.Tensor):
         "k-means (faiss) on the residuals of the initial latents."
         z = self.model.encoder(x).cpu().numpy()
-        km = RQKMeans(self.levels, self.codes_per_level, self.seed); km.fit(z)
+        km = RQKMeans(self.levels, self.codes_per_level, self.seed)
+        km.fit(z)
         self.model.codebooks.copy_(torch.as_tensor(km.codebooks))
 
     @torch.no_grad()
-    def _reinit_dead(self, x:torch.Tensor, g:torch.Generator) -> int:
+    def _reinit_dead(self, x: torch.Tensor, g: torch.Generator) -> int:
         "Re-seed unused codes of each level on the residuals with the largest error; returns how many."
         r, n = self.model.encoder(x), 0
         for l, C in enumerate(self.model.codebooks):
@@ -118,12 +167,13 @@ class RQVAE(SIDBuilder):
             if len(dead):
                 err = (r - C[i]).norm(dim=1)
                 top = err.topk(min(len(err), 2 * len(dead))).indices
-                pick = top[torch.randperm(len(top), generator=g)[:len(dead)]]
-                C[dead[:len(pick)]] = r[pick]; n += len(pick)
+                pick = top[torch.randperm(len(top), generator=g)[: len(dead)]]
+                C[dead[: len(pick)]] = r[pick]
+                n += len(pick)
             r = r - C[(torch.cdist(r, C)).argmin(1)]
         return n
 
-    def _codes(self, x:torch.Tensor, balanced:bool) -> np.ndarray:
+    def _codes(self, x: torch.Tensor, balanced: bool) -> np.ndarray:
         self.model.eval()
         with torch.no_grad():
             _, c, *_ = self.model.quantise(self.model.encoder(x), self.sinkhorn_eps if balanced else None)
@@ -132,59 +182,107 @@ class RQVAE(SIDBuilder):
     def fit(self, emb) -> np.ndarray:
         "Train the model on `emb`; return the codes [N, L] of every item (Sinkhorn-balanced last level if `sinkhorn`)."
         x0 = check_embeddings(emb, self.codes_per_level)
-        set_seed(self.seed); dev = pick_device(self.device)
+        set_seed(self.seed)
+        dev = pick_device(self.device)
         x = torch.as_tensor(x0, device=dev)
-        self.model = self._new_model(x.shape[1]).to(dev); self.in_dim = x.shape[1]
+        self.model = self._new_model(x.shape[1]).to(dev)
+        self.in_dim = x.shape[1]
         self._init_codebooks(x)
         opt = torch.optim.Adam(self.model.parameters(), lr=self.lr)
-        g = torch.Generator().manual_seed(self.seed); self.history = []
+        g = torch.Generator().manual_seed(self.seed)
+        self.history = []
         eps = self.sinkhorn_eps if self.sinkhorn else None
         bar = trange(self.epochs, desc=self.method, disable=not self.progress, leave=False)
         for ep in bar:
-            self.model.train(); tot = np.zeros(3); nb = 0
+            self.model.train()
+            tot = np.zeros(3)
+            nb = 0
             perm = torch.randperm(len(x), generator=g).to(dev)
             for s in range(0, len(x), self.batch_size):
-                xb = x[perm[s:s+self.batch_size]]
+                xb = x[perm[s : s + self.batch_size]]
                 xh, _, qloss, bal = self.model(xb, eps, self.balance > 0)
-                rec = F.mse_loss(xh, xb); loss = rec + self.quant_weight * qloss + self.balance * bal
-                opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-                tot += [loss.item(), rec.item(), qloss.item()]; nb += 1
+                rec = F.mse_loss(xh, xb)
+                loss = rec + self.quant_weight * qloss + self.balance * bal
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                tot += [loss.item(), rec.item(), qloss.item()]
+                nb += 1
             h = dict(epoch=ep + 1, loss=tot[0] / nb, recon=tot[1] / nb, quant=tot[2] / nb)
             if self.dead_code_every and (ep + 1) % self.dead_code_every == 0 and ep + 1 < self.epochs:
-                self.model.eval(); h['reinit'] = self._reinit_dead(x, g)
-            self.history.append(h); bar.set_postfix(loss=f"{h['loss']:.4f}")
+                self.model.eval()
+                h['reinit'] = self._reinit_dead(x, g)
+            self.history.append(h)
+            bar.set_postfix(loss=f"{h['loss']:.4f}")
         self.codebooks = self.model.codebooks.detach().cpu().numpy()
         return self._codes(x, self.sinkhorn)
 
-    def encode(self, emb, balanced:bool=False) -> np.ndarray:
+    def encode(self, emb, balanced: bool = False) -> np.ndarray:
         "Codes [N, L] of (new) embeddings; `balanced=True` applies the Sinkhorn assignment over this batch."
-        if self.model is None: raise RuntimeError(f"{type(self).__name__} is not fitted: call fit() or load_builder()")
+        if self.model is None:
+            raise RuntimeError(f"{type(self).__name__} is not fitted: call fit() or load_builder()")
         dev = next(self.model.parameters()).device
         return self._codes(torch.as_tensor(check_embeddings(emb, 1), device=dev), balanced)
 
-    def state(self) -> dict: return {'in_dim': self.in_dim, 'model': {k: v.cpu() for k, v in self.model.state_dict().items()}}
-    def load_state(self, state:dict):
-        self.in_dim = state['in_dim']; self.model = self._new_model(self.in_dim); self.model.load_state_dict(state['model'])
+    def state(self) -> dict:
+        return {'in_dim': self.in_dim, 'model': {k: v.cpu() for k, v in self.model.state_dict().items()}}
+
+    def load_state(self, state: dict):
+        self.in_dim = state['in_dim']
+        self.model = self._new_model(self.in_dim)
+        self.model.load_state_dict(state['model'])
         self.codebooks = self.model.codebooks.detach().numpy()
+
 
 # %% ../../nbs/sid_builders/02_rqvae.ipynb #927d27f7
 class RQKMeansPlus(RQVAE):
     "RQ-KMeans+: residual-MLP encoder (Z = X + MLP(X), zero-initialised) warm-started from constrained RQ-KMeans codebooks, trained like RQ-VAE."
+
     method = 'rqkmeans-plus'
     residual = True
-    def __init__(self, levels:int=3, codes_per_level:int=256, seed:int=0,
-                 hidden:Sequence[int]=(256,), # hidden sizes of the residual MLPs
-                 epochs:int=100, batch_size:int=512, lr:float=1e-3, beta:float=0.25, quant_weight:float=1.0,
-                 sinkhorn:bool=False, sinkhorn_eps:float=0.003, balance:float=0.0, dead_code_every:int=0,
-                 slack:float=0.1, # size slack of the constrained k-means warm start
-                 init_niter:int=30, # its iterations per level
-                 device:str='auto', progress:bool=True):
-        super().__init__(levels, codes_per_level, seed, None, hidden, epochs, batch_size, lr, beta, quant_weight, sinkhorn, sinkhorn_eps,
-                         balance, dead_code_every, device, progress)
+
+    def __init__(
+        self,
+        levels: int = 3,
+        codes_per_level: int = 256,
+        seed: int = 0,
+        hidden: Sequence[int] = (256,),  # hidden sizes of the residual MLPs
+        epochs: int = 100,
+        batch_size: int = 512,
+        lr: float = 1e-3,
+        beta: float = 0.25,
+        quant_weight: float = 1.0,
+        sinkhorn: bool = False,
+        sinkhorn_eps: float = 0.003,
+        balance: float = 0.0,
+        dead_code_every: int = 0,
+        slack: float = 0.1,  # size slack of the constrained k-means warm start
+        init_niter: int = 30,  # its iterations per level
+        device: str = 'auto',
+        progress: bool = True,
+    ):
+        super().__init__(
+            levels,
+            codes_per_level,
+            seed,
+            None,
+            hidden,
+            epochs,
+            batch_size,
+            lr,
+            beta,
+            quant_weight,
+            sinkhorn,
+            sinkhorn_eps,
+            balance,
+            dead_code_every,
+            device,
+            progress,
+        )
         self.slack, self.init_niter = slack, init_niter
 
     @torch.no_grad()
-    def _init_codebooks(self, x:torch.Tensor):
+    def _init_codebooks(self, x: torch.Tensor):
         "Constrained RQ-KMeans on X (= Z at step 0)."
         km = ConstrainedRQKMeans(self.levels, self.codes_per_level, self.seed, niter=self.init_niter, slack=self.slack)
         self.init_codes = km.fit(x.cpu().numpy())
