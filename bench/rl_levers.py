@@ -9,68 +9,138 @@ errors against the start and against the control.
 
 The start is an SFT output folder of bench/sft_levers.py (its SID folder is read from its manifest).
 """
+
 import argparse, json, sys, threading, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from minionerec.core import atomic_write_json  # noqa: E402
-from minionerec.results import rl_levers_table  # noqa: E402
-from minionerec.metrics import paired_difference  # noqa: E402
-from sft_levers import RUN, evaluate_test, per_sample_file, sasrec_ranks, sh  # noqa: E402
+from minionerec.core import atomic_write_json
+from minionerec.results import rl_levers_table
+from minionerec.metrics import paired_difference
+from sft_levers import RUN, evaluate_test, per_sample_file, sasrec_ranks, sh
 
-OUT = ROOT/'runs'/'rl_levers'
-RESULTS = ROOT/'bench'/'results'/'rl_levers.json'
-BUDGET = 20      # minutes of training per run (one core)
+OUT = ROOT / 'runs' / 'rl_levers'
+RESULTS = ROOT / 'bench' / 'results' / 'rl_levers.json'
+BUDGET = 20  # minutes of training per run (one core)
 
-GRPO = ['--preset', 'minionerec', '--group-mode', 'beam', '--num-generations', '16', '--prompts-per-device', '2',
-        '--lr', '5e-5', '--subsample', '20000', '--epochs', '1']
+GRPO = [
+    '--preset',
+    'minionerec',
+    '--group-mode',
+    'beam',
+    '--num-generations',
+    '16',
+    '--prompts-per-device',
+    '2',
+    '--lr',
+    '5e-5',
+    '--subsample',
+    '20000',
+    '--epochs',
+    '1',
+]
 # name -> (what, arguments of minionerec.rl; None = the SFT control)
 VARIANTS = {
     'control': ("SFT control: the start trained on with SFT (lr 3e-4, cosine over the same minutes)", None),
-    'ranking': ("GRPO, ranking reward (hit + rank-aware penalty; MiniOneRec's), beam groups of 16", GRPO + ['--rewards', 'ranking']),
-    'rank_collab': ("GRPO, ranking + SASRec's rank of each item within its group (weights 1, 1)",
-                    GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1']),
-    'rank_collab_excl': ("as rank_collab, groups exclude the history",
-                         GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1', '--exclude-history']),
+    'ranking': (
+        "GRPO, ranking reward (hit + rank-aware penalty; MiniOneRec's), beam groups of 16",
+        GRPO + ['--rewards', 'ranking'],
+    ),
+    'rank_collab': (
+        "GRPO, ranking + SASRec's rank of each item within its group (weights 1, 1)",
+        GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1'],
+    ),
+    'rank_collab_excl': (
+        "as rank_collab, groups exclude the history",
+        GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1', '--exclude-history'],
+    ),
 }
 
 
-def run_variant(name:str, start:Path, sid:Path, sft_args:list, budget:float) -> dict:
-    "Train one variant (or the control) from `start` for `budget` minutes; evaluate it on the test split, both protocols."
+def run_variant(name: str, start: Path, sid: Path, sft_args: list, budget: float) -> dict:
+    "Train one variant (or the control) from `start` for `budget` minutes; test split, both protocols."
     what, args = VARIANTS[name]
-    out = OUT/name; out.mkdir(parents=True, exist_ok=True)
-    log = out/'log.txt'
-    if not (out/'model.safetensors').exists():
+    out = OUT / name
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / 'log.txt'
+    if not (out / 'model.safetensors').exists():
         if args is None:
             cont = [a for a in sft_args]
-            for flag, val in (('--lr', '3e-4'), ('--warmup', '0.02'), ('--base', str(start))): cont += [flag, val]
-            sh([sys.executable, '-m', 'minionerec.sft', '--data', str(RUN/'data'), '--sid', str(sid), '--out', str(out),
-                '--test-samples', '0', '--no-progress', '--logging-steps', '50', '--time-limit', str(budget), *cont], log)
+            for flag, val in (('--lr', '3e-4'), ('--warmup', '0.02'), ('--base', str(start))):
+                cont += [flag, val]
+            sh(
+                [
+                    sys.executable,
+                    '-m',
+                    'minionerec.sft',
+                    '--data',
+                    str(RUN / 'data'),
+                    '--sid',
+                    str(sid),
+                    '--out',
+                    str(out),
+                    '--test-samples',
+                    '0',
+                    '--no-progress',
+                    '--logging-steps',
+                    '50',
+                    '--time-limit',
+                    str(budget),
+                    *cont,
+                ],
+                log,
+            )
         else:
-            sh([sys.executable, '-m', 'minionerec.rl', '--sft', str(start), '--data', str(RUN/'data'), '--sid', str(sid),
-                '--out', str(out), '--time-limit', str(budget), '--sasrec', str(RUN/'baselines'/'sasrec'), *args], log)
+            sh(
+                [
+                    sys.executable,
+                    '-m',
+                    'minionerec.rl',
+                    '--sft',
+                    str(start),
+                    '--data',
+                    str(RUN / 'data'),
+                    '--sid',
+                    str(sid),
+                    '--out',
+                    str(out),
+                    '--time-limit',
+                    str(budget),
+                    '--sasrec',
+                    str(RUN / 'baselines' / 'sasrec'),
+                    *args,
+                ],
+                log,
+            )
     res = {'what': what, 'args': args}
     if args is None:
-        man = json.loads((out/'manifest.json').read_text())
+        man = json.loads((out / 'manifest.json').read_text())
         res |= {'train_minutes': round(man['seconds']['train'] / 60, 1), 'steps': man['steps']}
     else:
-        m = json.loads((out/'summary.json').read_text())
-        res |= {'train_minutes': round(m['seconds'] / 60, 1), 'steps': m['steps'], 'zero_advantage_fraction': m['zero_advantage_fraction'],
-                'hit_rate': m['hit_rate'], 'group_hit_rate': m['group_hit_rate'], 'kl': m['kl']}
+        m = json.loads((out / 'summary.json').read_text())
+        res |= {
+            'train_minutes': round(m['seconds'] / 60, 1),
+            'steps': m['steps'],
+            'zero_advantage_fraction': m['zero_advantage_fraction'],
+            'hit_rate': m['hit_rate'],
+            'group_hit_rate': m['group_hit_rate'],
+            'kl': m['kl'],
+        }
     res |= evaluate(out, sid, log)
     return res
 
 
-def evaluate(model:Path, sid:Path, log:Path) -> dict:
+def evaluate(model: Path, sid: Path, log: Path) -> dict:
     "Full test split, 50 beams, keep and exclude history."
     return evaluate_test(model, sid, log, 'm')
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--start', default='runs/levers/collab', help='the SFT start (an output folder of bench/sft_levers.py)')
+    ap.add_argument(
+        '--start', default='runs/levers/collab', help='the SFT start (an output folder of bench/sft_levers.py)'
+    )
     ap.add_argument('--only', nargs='*', help='variants to run (default: all not yet done)')
     ap.add_argument('--budget', type=float, default=BUDGET, help='training minutes per run')
     ap.add_argument('--parallel', type=int, default=2, help='runs at a time (one torch thread each)')
@@ -78,32 +148,52 @@ def main(argv=None):
     a = ap.parse_args(argv)
     res = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if not a.table:
-        start = ROOT/a.start
-        man = json.loads((start/'manifest.json').read_text())
-        sid, sft_args = Path(man['inputs']['sid']), json.loads((start/'lever.json').read_text())['args']
+        start = ROOT / a.start
+        man = json.loads((start / 'manifest.json').read_text())
+        sid, sft_args = Path(man['inputs']['sid']), json.loads((start / 'lever.json').read_text())['args']
         OUT.mkdir(parents=True, exist_ok=True)
-        res['_start'] = {'folder': a.start, **evaluate(start, sid, OUT/'start_eval.log')}
+        res['_start'] = {'folder': a.start, **evaluate(start, sid, OUT / 'start_eval.log')}
         lock = threading.Lock()
+
         def one(k):
             r = run_variant(k, start, sid, sft_args, a.budget)
-            with lock: res[k] = r; atomic_write_json(RESULTS, res)
-            print(f"{k}: NDCG@10 {r['keep_history']['NDCG@10']:.4f} / excl. {r['exclude_history']['NDCG@10']:.4f}", flush=True)
+            with lock:
+                res[k] = r
+                atomic_write_json(RESULTS, res)
+            print(
+                f"{k}: NDCG@10 {r['keep_history']['NDCG@10']:.4f} / excl. {r['exclude_history']['NDCG@10']:.4f}",
+                flush=True,
+            )
+
         todo = [k for k in (a.only or VARIANTS) if a.only or k not in res]
-        with ThreadPoolExecutor(a.parallel) as ex: list(ex.map(one, todo))
+        with ThreadPoolExecutor(a.parallel) as ex:
+            list(ex.map(one, todo))
         s = {ex: per_sample_file(start, ex) for ex in (False, True)}
         for k in [k for k in res if not k.startswith('_')]:
-            mine = {ex: per_sample_file(OUT/k, ex) for ex in (False, True)}
-            res[k]['vs_start'], res[k]['vs_start_keep'] = paired_difference(mine[True], s[True]), paired_difference(mine[False], s[False])
+            mine = {ex: per_sample_file(OUT / k, ex) for ex in (False, True)}
+            res[k]['vs_start'], res[k]['vs_start_keep'] = (
+                paired_difference(mine[True], s[True]),
+                paired_difference(mine[False], s[False]),
+            )
             if k != 'control' and 'control' in res:
-                c = {ex: per_sample_file(OUT/'control', ex) for ex in (False, True)}
-                res[k]['vs_control'], res[k]['vs_control_keep'] = paired_difference(mine[True], c[True]), paired_difference(mine[False], c[False])
+                c = {ex: per_sample_file(OUT / 'control', ex) for ex in (False, True)}
+                res[k]['vs_control'], res[k]['vs_control_keep'] = (
+                    paired_difference(mine[True], c[True]),
+                    paired_difference(mine[False], c[False]),
+                )
         sas = sasrec_ranks()
         res['_sasrec'] = {'keep_history': float(sas[False].mean()), 'exclude_history': float(sas[True].mean())}
-        res['_meta'] = {'dataset': 'amazon18-scientific', 'protocol': 'leave-one-out, history <= 20, full test split (8,317 users)',
-                        'decoding': '50 constrained beams', 'budget_minutes': a.budget, 'machine': 'x86_64, 2 CPU cores, no GPU',
-                        'date': time.strftime('%Y-%m-%d')}
+        res['_meta'] = {
+            'dataset': 'amazon18-scientific',
+            'protocol': 'leave-one-out, history <= 20, full test split (8,317 users)',
+            'decoding': '50 constrained beams',
+            'budget_minutes': a.budget,
+            'machine': 'x86_64, 2 CPU cores, no GPU',
+            'date': time.strftime('%Y-%m-%d'),
+        }
         atomic_write_json(RESULTS, res)
     print(rl_levers_table(res))
 
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    main()

@@ -11,10 +11,13 @@ constrained beams for the generative models), under both history protocols: HR@1
 `rl − control`, `sft − sasrec`, ...), RL's zero-advantage fractions (summed reward and each reward alone, on the
 same groups), training minutes per stage, and the decode benchmark's figures (bench/decode.py).
 """
+
 import argparse, json, os, platform, subprocess, sys, time
 from pathlib import Path
 
 
+from minionerec.core import atomic_write_json
+from minionerec.pipeline import PipelineConfig, load_config, read_stage, run_pipeline
 from minionerec.metrics import paired_difference, per_sample_ndcg
 from minionerec.results import scientific_table
 
@@ -26,70 +29,126 @@ PROTOCOLS = {'keep_history': '', 'exclude_history': '_exclude_history'}
 PAIRS = (('sft', 'sasrec'), ('rl', 'sft'), ('control', 'sft'), ('rl', 'control'), ('rl', 'sasrec'))
 
 
-def per_user(run:Path) -> dict:
+def per_user(run: Path) -> dict:
     "Per-test-user NDCG@10 of every model, both protocols: {protocol: {model: array}} (test-split order)."
     from minionerec.baselines import encode_split, evaluate_scores
     from minionerec.sasrec import SASRec
     from minionerec.data import load_rec_dataset
-    ds = load_rec_dataset(run/'data')
+
+    ds = load_rec_dataset(run / 'data')
     out = {p: {} for p in PROTOCOLS}
-    if (run/'baselines'/'sasrec').exists():
+    if (run / 'baselines' / 'sasrec').exists():
         te = encode_split(ds, 'test', 20, past=True)
-        sas = SASRec.from_pretrained(run/'baselines'/'sasrec')
-        for p, suffix in PROTOCOLS.items(): out[p]['sasrec'] = per_sample_ndcg(evaluate_scores(sas, te, bool(suffix), return_ranks=True)[1].tolist())
-    ids = ds.splits['test']['sample_id'].tolist() if 'sample_id' in ds.splits['test'] else list(range(len(ds.splits['test'])))
+        sas = SASRec.from_pretrained(run / 'baselines' / 'sasrec')
+        for p, suffix in PROTOCOLS.items():
+            out[p]['sasrec'] = per_sample_ndcg(evaluate_scores(sas, te, bool(suffix), return_ranks=True)[1].tolist())
+    ids = (
+        ds.splits['test']['sample_id'].tolist()
+        if 'sample_id' in ds.splits['test']
+        else list(range(len(ds.splits['test'])))
+    )
     for m in ('sft', 'rl', 'control'):
         for p, suffix in PROTOCOLS.items():
-            f = run/f'eval_{m}'/f'predictions{suffix}.jsonl'
-            if not f.exists(): continue
+            f = run / f'eval_{m}' / f'predictions{suffix}.jsonl'
+            if not f.exists():
+                continue
             preds = {r['sample_id']: r['rank'] for r in map(json.loads, f.read_text().splitlines())}
-            if sorted(preds) != sorted(ids): raise ValueError(f"{f}: predictions for {len(preds)} samples, the test split has {len(ids)}")
+            if sorted(preds) != sorted(ids):
+                raise ValueError(f"{f}: predictions for {len(preds)} samples, the test split has {len(ids)}")
             out[p][m] = per_sample_ndcg([preds[i] for i in ids])
     return out
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--config', default='configs/scientific.yaml'); ap.add_argument('--run-dir', default=None)
-    ap.add_argument('--collect-only', action='store_true'); ap.add_argument('--skip-decode-bench', action='store_true', help='do not rerun bench/decode.py (keep the last figures)')
+    ap.add_argument('--config', default='configs/scientific.yaml')
+    ap.add_argument('--run-dir', default=None)
+    ap.add_argument('--collect-only', action='store_true')
+    ap.add_argument(
+        '--skip-decode-bench', action='store_true', help='do not rerun bench/decode.py (keep the last figures)'
+    )
     a = ap.parse_args()
-    sys.path.insert(0, str(ROOT))
-    from minionerec.core import atomic_write_json
-    from minionerec.pipeline import PipelineConfig, load_config, run_pipeline, read_stage
     cfg = load_config(a.config)
-    run = Path(a.run_dir or cfg['run_dir']); run = run if run.is_absolute() else ROOT/run
-    if not a.collect_only: run_pipeline(PipelineConfig(config=a.config, run_dir=str(run)))
-    m = json.loads((run/'metrics.json').read_text())
+    run = Path(a.run_dir or cfg['run_dir'])
+    run = run if run.is_absolute() else ROOT / run
+    if not a.collect_only:
+        run_pipeline(PipelineConfig(config=a.config, run_dir=str(run)))
+    m = json.loads((run / 'metrics.json').read_text())
     from minionerec.data import load_rec_dataset
-    n_test = len(load_rec_dataset(run/'data').splits['test'])
+
+    n_test = len(load_rec_dataset(run / 'data').splits['test'])
     models = {}
     for k, name in NAMES.items():
         rows = {}
         for p, suffix in PROTOCOLS.items():
-            if k + suffix not in m: continue
+            if k + suffix not in m:
+                continue
             row = {x: m[k + suffix][x] for x in KEYS if x in m[k + suffix]}
-            row.setdefault('n', n_test)                                # the baselines rank every item for every test user
+            row.setdefault('n', n_test)  # the baselines rank every item for every test user
             rows[p] = row
-        if rows: models[name] = rows | {'ranking': f"{m[k]['beams']} constrained beams" if 'beams' in m.get(k, {}) else 'full ranking'}
+        if rows:
+            models[name] = rows | {
+                'ranking': f"{m[k]['beams']} constrained beams" if 'beams' in m.get(k, {}) else 'full ranking'
+            }
     pu = per_user(run)
-    diffs = {p: {f'{x} − {y}': paired_difference(pu[p][x], pu[p][y]) for x, y in PAIRS if x in pu[p] and y in pu[p]} for p in PROTOCOLS}
-    mans = {s: read_stage(run/s) or {} for s in ('data', 'sid', 'baselines', 'sft', 'rl', 'control', 'eval_sft', 'eval_rl', 'eval_control')}
+    diffs = {
+        p: {f'{x} − {y}': paired_difference(pu[p][x], pu[p][y]) for x, y in PAIRS if x in pu[p] and y in pu[p]}
+        for p in PROTOCOLS
+    }
+    mans = {
+        s: read_stage(run / s) or {}
+        for s in ('data', 'sid', 'baselines', 'sft', 'rl', 'control', 'eval_sft', 'eval_rl', 'eval_control')
+    }
     minutes = {s: round(man['seconds'] / 60, 1) for s, man in mans.items() if 'seconds' in man}
-    rl = (json.loads((run/'rl'/'summary.json').read_text()) if (run/'rl'/'summary.json').exists() else
-          json.loads((run/'rl'/'metrics.json').read_text())['rl'] if (run/'rl'/'metrics.json').exists() else {})   # (runs before 0.1's rename)
-    rl_summary = {k: rl.get(k) for k in ('rewards', 'G', 'steps', 'seconds', 'zero_advantage_fraction', 'zero_advantage_by_reward',
-                                         'hit_rate', 'group_hit_rate', 'kl')}
-    dest = ROOT/'bench'/'results'/f'{Path(a.config).stem}.json'
+    rl = (
+        json.loads((run / 'rl' / 'summary.json').read_text())
+        if (run / 'rl' / 'summary.json').exists()
+        else json.loads((run / 'rl' / 'metrics.json').read_text())['rl']
+        if (run / 'rl' / 'metrics.json').exists()
+        else {}
+    )  # (runs before 0.1's rename)
+    rl_summary = {
+        k: rl.get(k)
+        for k in (
+            'rewards',
+            'G',
+            'steps',
+            'seconds',
+            'zero_advantage_fraction',
+            'zero_advantage_by_reward',
+            'hit_rate',
+            'group_hit_rate',
+            'kl',
+        )
+    }
+    dest = ROOT / 'bench' / 'results' / f'{Path(a.config).stem}.json'
     old = json.loads(dest.read_text()) if dest.exists() else {}
-    if a.skip_decode_bench or Path(a.config).stem != 'scientific': decode = old.get('decode_benchmark')  # keep the last figures
+    if a.skip_decode_bench or Path(a.config).stem != 'scientific':
+        decode = old.get('decode_benchmark')  # keep the last figures
     else:
-        p = subprocess.run([sys.executable, str(ROOT/'bench'/'decode.py')], capture_output=True, text=True, cwd=ROOT)
+        p = subprocess.run(
+            [sys.executable, str(ROOT / 'bench' / 'decode.py')], capture_output=True, text=True, cwd=ROOT
+        )
         decode = json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else {'error': p.stderr[-500:]}
-    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    out = dict(dataset=cfg['data'].get('source'), protocol='leave-one-out, history <= 20, the whole test split', config=a.config,
-               headline_protocol='keep_history (nothing excluded); exclude_history bans the items each user had before the target',
-               models=models, paired_ndcg10=diffs, rl=rl_summary, stage_minutes=minutes, decode_benchmark=decode,
-               machine=f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU", date=time.strftime('%Y-%m-%d'), commit=commit)
+    commit = subprocess.run(
+        ['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+    out = dict(
+        dataset=cfg['data'].get('source'),
+        protocol='leave-one-out, history <= 20, the whole test split',
+        config=a.config,
+        headline_protocol=(
+            'keep_history (nothing excluded); exclude_history bans the items each user had before the target'
+        ),
+        models=models,
+        paired_ndcg10=diffs,
+        rl=rl_summary,
+        stage_minutes=minutes,
+        decode_benchmark=decode,
+        machine=f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
+        date=time.strftime('%Y-%m-%d'),
+        commit=commit,
+    )
     atomic_write_json(dest, out)
     print(json.dumps(out, indent=2))
     print(scientific_table(out))

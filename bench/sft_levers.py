@@ -10,6 +10,7 @@ Paired differences (per test user, NDCG@10) are against SASRec and against each 
 Needs the data, SID and baselines stages of configs/scientific.yaml in runs/scientific
 (`python -m minionerec.pipeline --config configs/scientific.yaml --only data sid baselines`).
 """
+
 import argparse, json, os, subprocess, sys, threading, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,57 +20,152 @@ import numpy as np
 from minionerec.metrics import paired_difference, per_sample_ndcg
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from minionerec.core import atomic_write_json  # noqa: E402
-from minionerec.results import sft_levers_table  # noqa: E402
+from minionerec.core import atomic_write_json
+from minionerec.results import sft_levers_table
 
-RUN = ROOT/'runs'/'scientific'
-OUT = ROOT/'runs'/'levers'
-RESULTS = ROOT/'bench'/'results'/'sft_levers.json'
-BUDGET = 20      # minutes of training per lever (one core)
+RUN = ROOT / 'runs' / 'scientific'
+OUT = ROOT / 'runs' / 'levers'
+RESULTS = ROOT / 'bench' / 'results' / 'sft_levers.json'
+BUDGET = 20  # minutes of training per lever (one core)
 
 # the recipe every lever changes one thing of; every run trains for the budget (the learning rate decays over it)
-COMPACT = ['--tasks', 'seq_sid', '--prompt-style', 'compact', '--whole-sequences', '--group-by-length', '--max-history', '20',
-           '--vocab-size', '300', '--hidden', '128', '--layers', '2', '--heads', '4', '--kv-heads', '2', '--lr', '3e-3',
-           '--warmup', '0.02', '--batch-size', '64', '--max-steps', '1000000', '--eval-steps', '250', '--eval-samples', '2000',
-           '--eval-beams', '20', '--patience', '0', '--dropout', '0.1']
-COLLAB_SID = 'runs/collab/sid'   # text + SASRec item embeddings: see collab_sid()
+COMPACT = [
+    '--tasks',
+    'seq_sid',
+    '--prompt-style',
+    'compact',
+    '--whole-sequences',
+    '--group-by-length',
+    '--max-history',
+    '20',
+    '--vocab-size',
+    '300',
+    '--hidden',
+    '128',
+    '--layers',
+    '2',
+    '--heads',
+    '4',
+    '--kv-heads',
+    '2',
+    '--lr',
+    '3e-3',
+    '--warmup',
+    '0.02',
+    '--batch-size',
+    '64',
+    '--max-steps',
+    '1000000',
+    '--eval-steps',
+    '250',
+    '--eval-samples',
+    '2000',
+    '--eval-beams',
+    '20',
+    '--patience',
+    '0',
+    '--dropout',
+    '0.1',
+]
+COLLAB_SID = 'runs/collab/sid'  # text + SASRec item embeddings: see collab_sid()
 # name -> (what changes, SFT arguments, the lever it is compared with, SID folder)
 LEVERS = {
-    'text': ("last session's recipe: text prompts, one sample per prefix (seq_sid + title2sid)",
-             ['--tasks', 'seq_sid', 'title2sid', '--hidden', '128', '--layers', '2', '--lr', '3e-3', '--warmup', '0.02',
-              '--batch-size', '64', '--max-steps', '1000000', '--eval-steps', '300', '--eval-samples', '2000', '--eval-beams', '20',
-              '--patience', '0'], None, None),
-    'compact': ("compact prompts (SIDs only) + whole-sequence training + dropout 0.1, vocab 300", COMPACT, 'text', None),
+    'text': (
+        "last session's recipe: text prompts, one sample per prefix (seq_sid + title2sid)",
+        [
+            '--tasks',
+            'seq_sid',
+            'title2sid',
+            '--hidden',
+            '128',
+            '--layers',
+            '2',
+            '--lr',
+            '3e-3',
+            '--warmup',
+            '0.02',
+            '--batch-size',
+            '64',
+            '--max-steps',
+            '1000000',
+            '--eval-steps',
+            '300',
+            '--eval-samples',
+            '2000',
+            '--eval-beams',
+            '20',
+            '--patience',
+            '0',
+        ],
+        None,
+        None,
+    ),
+    'compact': (
+        "compact prompts (SIDs only) + whole-sequence training + dropout 0.1, vocab 300",
+        COMPACT,
+        'text',
+        None,
+    ),
     'drop03': ("dropout 0.3", COMPACT + ['--dropout', '0.3'], 'compact', None),
     'collab': ("SIDs from text + SASRec item embeddings", COMPACT, 'compact', COLLAB_SID),
-    'wide': ("hidden 256, 4 layers, 8 heads", COMPACT + ['--hidden', '256', '--layers', '4', '--heads', '8', '--kv-heads', '4'],
-             'compact', None),
+    'wide': (
+        "hidden 256, 4 layers, 8 heads",
+        COMPACT + ['--hidden', '256', '--layers', '4', '--heads', '8', '--kv-heads', '4'],
+        'compact',
+        None,
+    ),
     'smooth': ("label smoothing 0.1", COMPACT + ['--label-smoothing', '0.1'], 'compact', None),
     'collab_drop03': ("collab + dropout 0.3", COMPACT + ['--dropout', '0.3'], 'collab', COLLAB_SID),
-    'collab_wide': ("collab + hidden 256, 4 layers, 8 heads", COMPACT + ['--hidden', '256', '--layers', '4', '--heads', '8',
-                                                                       '--kv-heads', '4'], 'collab', COLLAB_SID),
+    'collab_wide': (
+        "collab + hidden 256, 4 layers, 8 heads",
+        COMPACT + ['--hidden', '256', '--layers', '4', '--heads', '8', '--kv-heads', '4'],
+        'collab',
+        COLLAB_SID,
+    ),
 }
 
 
 def collab_sid() -> Path:
     "The collaborative SID folder: the text embeddings of the SID stage joined with SASRec's item embeddings."
-    out = ROOT/COLLAB_SID
-    if not (out/'index.json').exists():
-        emb = next((RUN/'sid').glob('emb-*.npy'))
-        sh([sys.executable, '-m', 'minionerec.sid', '--data', str(RUN/'data'), '--out', str(out), '--method', 'rqkmeans-constrained',
-            '--levels', '3', '--codes-per-level', '256', '--seed', '0', '--embeddings', str(emb),
-            '--collab-emb', str(RUN/'baselines'/'sasrec'/'item_emb.npy')], OUT/'collab_sid.log', threads=2)
+    out = ROOT / COLLAB_SID
+    if not (out / 'index.json').exists():
+        emb = next((RUN / 'sid').glob('emb-*.npy'))
+        sh(
+            [
+                sys.executable,
+                '-m',
+                'minionerec.sid',
+                '--data',
+                str(RUN / 'data'),
+                '--out',
+                str(out),
+                '--method',
+                'rqkmeans-constrained',
+                '--levels',
+                '3',
+                '--codes-per-level',
+                '256',
+                '--seed',
+                '0',
+                '--embeddings',
+                str(emb),
+                '--collab-emb',
+                str(RUN / 'baselines' / 'sasrec' / 'item_emb.npy'),
+            ],
+            OUT / 'collab_sid.log',
+            threads=2,
+        )
     return out
 
 
-def sh(cmd:list[str], log:Path, threads:int=1) -> float:
+def sh(cmd: list[str], log: Path, threads: int = 1) -> float:
     "Run a command with `threads` torch threads, output to `log`; seconds taken."
     t0 = time.time()
     env = {**os.environ, 'OMP_NUM_THREADS': str(threads), 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_PARALLELISM': 'false'}
     with open(log, 'a') as f:
         p = subprocess.run(cmd, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
-    if p.returncode: raise RuntimeError(f"{' '.join(cmd[:4])} ... exited {p.returncode}; see {log}")
+    if p.returncode:
+        raise RuntimeError(f"{' '.join(cmd[:4])} ... exited {p.returncode}; see {log}")
     return time.time() - t0
 
 
@@ -78,42 +174,98 @@ def sasrec_ranks() -> dict[str, np.ndarray]:
     from minionerec.baselines import encode_split, evaluate_scores
     from minionerec.sasrec import SASRec
     from minionerec.data import load_rec_dataset
-    ds = load_rec_dataset(RUN/'data')
-    model = SASRec.from_pretrained(RUN/'baselines'/'sasrec')
+
+    ds = load_rec_dataset(RUN / 'data')
+    model = SASRec.from_pretrained(RUN / 'baselines' / 'sasrec')
     te = encode_split(ds, 'test', 20, past=True)
     return {ex: per_sample_ndcg(evaluate_scores(model, te, ex, return_ranks=True)[1].tolist()) for ex in (False, True)}
 
 
-def run_lever(name:str, budget:float) -> dict:
+def run_lever(name: str, budget: float) -> dict:
     "Train one lever under the budget, evaluate it on the full test split under both protocols."
     what, args, vs, sid = LEVERS[name]
-    sid = ROOT/sid if sid else RUN/'sid'
-    out = OUT/name; out.mkdir(parents=True, exist_ok=True)
-    log = out/'log.txt'
-    atomic_write_json(out/'lever.json', {'name': name, 'what': what, 'args': args, 'sid': str(sid)})
-    if not (out/'model.safetensors').exists():
-        sh([sys.executable, '-m', 'minionerec.sft', '--data', str(RUN/'data'), '--sid', str(sid), '--out', str(out),
-            '--test-samples', '0', '--no-progress', '--logging-steps', '50', '--time-limit', str(budget), *args], log)
-    man = json.loads((out/'manifest.json').read_text())
-    res = {'what': what, 'args': args, 'vs': vs, 'sid': str(sid.relative_to(ROOT)), 'train_minutes': round(man['seconds']['train'] / 60, 1),
-           'steps': man['steps'], 'best_step': man['best_step'], 'valid_subset_NDCG@10': man['best_metric']}
+    sid = ROOT / sid if sid else RUN / 'sid'
+    out = OUT / name
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / 'log.txt'
+    atomic_write_json(out / 'lever.json', {'name': name, 'what': what, 'args': args, 'sid': str(sid)})
+    if not (out / 'model.safetensors').exists():
+        sh(
+            [
+                sys.executable,
+                '-m',
+                'minionerec.sft',
+                '--data',
+                str(RUN / 'data'),
+                '--sid',
+                str(sid),
+                '--out',
+                str(out),
+                '--test-samples',
+                '0',
+                '--no-progress',
+                '--logging-steps',
+                '50',
+                '--time-limit',
+                str(budget),
+                *args,
+            ],
+            log,
+        )
+    man = json.loads((out / 'manifest.json').read_text())
+    res = {
+        'what': what,
+        'args': args,
+        'vs': vs,
+        'sid': str(sid.relative_to(ROOT)),
+        'train_minutes': round(man['seconds']['train'] / 60, 1),
+        'steps': man['steps'],
+        'best_step': man['best_step'],
+        'valid_subset_NDCG@10': man['best_metric'],
+    }
     return res | evaluate_test(out, sid, log, 'sft')
 
 
-def evaluate_test(model:Path, sid:Path, log:Path, name:str) -> dict:
-    "Full test split, 50 beams, keep and exclude history (one evaluation run, metrics keyed `name`); reused by rl_levers.py."
-    if not (model/'predictions_exclude_history.jsonl').exists():
-        sh([sys.executable, '-m', 'minionerec.evaluate', '--model', str(model), '--data', str(RUN/'data'), '--sid', str(sid),
-            '--out', str(model), '--split', 'test', '--beams', '50', '--batch-size', '16', '--no-progress', '--name', name,
-            '--history', 'both'], log)
-    m = json.loads((model/'metrics.json').read_text())
-    return {p: {k: m[name + suffix][k] for k in ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid', 'n')}
-            for p, suffix in (('keep_history', ''), ('exclude_history', '_exclude_history'))}
+def evaluate_test(model: Path, sid: Path, log: Path, name: str) -> dict:
+    "Full test split, 50 beams, keep and exclude history (one run, metrics keyed `name`); reused by rl_levers.py."
+    if not (model / 'predictions_exclude_history.jsonl').exists():
+        sh(
+            [
+                sys.executable,
+                '-m',
+                'minionerec.evaluate',
+                '--model',
+                str(model),
+                '--data',
+                str(RUN / 'data'),
+                '--sid',
+                str(sid),
+                '--out',
+                str(model),
+                '--split',
+                'test',
+                '--beams',
+                '50',
+                '--batch-size',
+                '16',
+                '--no-progress',
+                '--name',
+                name,
+                '--history',
+                'both',
+            ],
+            log,
+        )
+    m = json.loads((model / 'metrics.json').read_text())
+    return {
+        p: {k: m[name + suffix][k] for k in ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid', 'n')}
+        for p, suffix in (('keep_history', ''), ('exclude_history', '_exclude_history'))
+    }
 
 
-def per_sample_file(folder:Path, ex:bool) -> np.ndarray:
+def per_sample_file(folder: Path, ex: bool) -> np.ndarray:
     "Per-test-sample NDCG@10 of an evaluated model folder."
-    f = Path(folder)/('predictions_exclude_history.jsonl' if ex else 'predictions.jsonl')
+    f = Path(folder) / ('predictions_exclude_history.jsonl' if ex else 'predictions.jsonl')
     return per_sample_ndcg([json.loads(l)['rank'] for l in f.read_text().splitlines()])
 
 
@@ -128,26 +280,45 @@ def main(argv=None):
     if not a.table:
         todo = [k for k in (a.only or LEVERS) if a.only or k not in res]
         OUT.mkdir(parents=True, exist_ok=True)
-        if any(LEVERS[k][3] == COLLAB_SID for k in todo): collab_sid()
+        if any(LEVERS[k][3] == COLLAB_SID for k in todo):
+            collab_sid()
         lock = threading.Lock()
+
         def one(k):
             r = run_lever(k, a.budget)
-            with lock: res[k] = r; atomic_write_json(RESULTS, res)
-            print(f"{k}: NDCG@10 {r['keep_history']['NDCG@10']:.4f} / excl. {r['exclude_history']['NDCG@10']:.4f} "
-                  f"({r['train_minutes']} min)", flush=True)
-        with ThreadPoolExecutor(a.parallel) as ex: list(ex.map(one, todo))
+            with lock:
+                res[k] = r
+                atomic_write_json(RESULTS, res)
+            print(
+                f"{k}: NDCG@10 {r['keep_history']['NDCG@10']:.4f} / excl. {r['exclude_history']['NDCG@10']:.4f} "
+                f"({r['train_minutes']} min)",
+                flush=True,
+            )
+
+        with ThreadPoolExecutor(a.parallel) as ex:
+            list(ex.map(one, todo))
         sas = sasrec_ranks()
         res['_sasrec'] = {'keep_history': float(sas[False].mean()), 'exclude_history': float(sas[True].mean())}
         for k in [k for k in res if not k.startswith('_')]:
-            res[k]['vs_sasrec'] = paired_difference(per_sample_file(OUT/k, True), sas[True])
-            res[k]['vs_sasrec_keep_history'] = paired_difference(per_sample_file(OUT/k, False), sas[False])
+            res[k]['vs_sasrec'] = paired_difference(per_sample_file(OUT / k, True), sas[True])
+            res[k]['vs_sasrec_keep_history'] = paired_difference(per_sample_file(OUT / k, False), sas[False])
             vs = LEVERS.get(k, (None,) * 4)[2]
-            res[k]['vs_control'] = paired_difference(per_sample_file(OUT/k, True), per_sample_file(OUT/vs, True)) if vs in res else None
-        res['_meta'] = {'dataset': 'amazon18-scientific', 'protocol': 'leave-one-out, history <= 20, full test split (8,317 users)',
-                        'decoding': '50 constrained beams', 'budget_minutes': a.budget, 'machine': 'x86_64, 2 CPU cores, no GPU',
-                        'date': time.strftime('%Y-%m-%d')}
+            res[k]['vs_control'] = (
+                paired_difference(per_sample_file(OUT / k, True), per_sample_file(OUT / vs, True))
+                if vs in res
+                else None
+            )
+        res['_meta'] = {
+            'dataset': 'amazon18-scientific',
+            'protocol': 'leave-one-out, history <= 20, full test split (8,317 users)',
+            'decoding': '50 constrained beams',
+            'budget_minutes': a.budget,
+            'machine': 'x86_64, 2 CPU cores, no GPU',
+            'date': time.strftime('%Y-%m-%d'),
+        }
         atomic_write_json(RESULTS, res)
     print(sft_levers_table(res))
 
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    main()

@@ -1,4 +1,5 @@
-"Shared fixtures: seeds, free ports and the tiny end-to-end worlds (synthetic data, random SIDs, an untrained tiny model)."
+"Shared fixtures: seeds, free ports and the tiny end-to-end worlds (synthetic data, random SIDs, an untrained model)."
+
 import json, os, random, socket, zlib
 from pathlib import Path
 
@@ -12,7 +13,7 @@ os.environ.setdefault('HF_HUB_DISABLE_TELEMETRY', '1')
 
 @pytest.fixture(autouse=True)
 def global_seed(request):
-    "Each test starts from its own global seed: MINIONEREC_SEED (default 0; `make stress` varies it) mixed with the test id."
+    "Each test starts from its own global seed: MINIONEREC_SEED (default 0; `make stress` varies it) and the test id."
     import torch  # after the thread settings above
 
     seed = (int(os.environ.get('MINIONEREC_SEED', '0')) * 1_000_003 + zlib.crc32(request.node.nodeid.encode())) % 2**32
@@ -29,20 +30,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def make_world(d: Path, n_items: int, n_users: int, codes_per_level: int, model: str | None = None, extra_texts=()) -> Path:
-    "Into `d`: `data/` (synthetic), `sid/` (random 3-level codes, deduplicated) and, if `model` names a folder, an untrained tiny model."
+def make_world(
+    d: Path, n_items: int, n_users: int, codes_per_level: int, model: str | None = None, extra_texts=()
+) -> Path:
+    "Into `d`: `data/` (synthetic), `sid/` (random 3-level codes, deduplicated), an untrained model if `model` given."
     from minionerec.data import load_rec_dataset
     from minionerec.models import build_tiny
     from minionerec.sid_index import save_sids
 
     ds = load_rec_dataset('synthetic', seed=0, n_items=n_items, n_users=n_users)
-    ds.save(d/'data')
+    ds.save(d / 'data')
     titles = ds.items['title'].tolist()
     codes = np.random.default_rng(0).integers(0, codes_per_level, (len(ds.items), 3))
-    save_sids(d/'sid', ds.items['item_id'].tolist(), codes, codes_per_level, titles=titles)
+    save_sids(d / 'sid', ds.items['item_id'].tolist(), codes, codes_per_level, titles=titles)
     if model:
-        toks = json.loads((d/'sid'/'tokens.json').read_text())
-        build_tiny(titles + list(extra_texts), toks, out=d/model, vocab_size=600, hidden=32, layers=1)
+        toks = json.loads((d / 'sid' / 'tokens.json').read_text())
+        build_tiny(titles + list(extra_texts), toks, out=d / model, vocab_size=600, hidden=32, layers=1)
     return d
 
 

@@ -1,4 +1,5 @@
-"Two CPU processes (gloo) train the SFT stage end to end: `torchrun --nproc_per_node 2 -m minionerec.sft ... --max-steps 2`."
+"Two CPU processes (gloo) train the SFT stage: `torchrun --nproc_per_node 2 -m minionerec.sft ... --max-steps 2`."
+
 import json, os, shutil, subprocess, sys
 from pathlib import Path
 
@@ -16,17 +17,63 @@ def setup(tmp_path_factory):
 
 def test_two_processes_train_two_steps(setup):
     torchrun = shutil.which('torchrun', path=str(Path(sys.executable).parent)) or shutil.which('torchrun')
-    if torchrun is None: pytest.skip('torchrun not found')
+    if torchrun is None:
+        pytest.skip('torchrun not found')
     d = setup
-    cmd = [torchrun, '--nproc_per_node', '2', '--master_addr', '127.0.0.1', '--master_port', str(free_port()), '-m', 'minionerec.sft',
-           '--data', str(d/'data'), '--sid', str(d/'sid'), '--out', str(d/'sft'), '--tasks', 'seq_sid',
-           '--max-steps', '2', '--eval-steps', '2', '--eval-samples', '6', '--eval-beams', '10', '--test-beams', '10',
-           '--test-samples', '6', '--batch-size', '4', '--grad-accum', '2', '--vocab-size', '500', '--hidden', '32',
-           '--layers', '1', '--heads', '2', '--kv-heads', '1', '--max-history', '5', '--logging-steps', '1', '--no-progress']
+    cmd = [
+        torchrun,
+        '--nproc_per_node',
+        '2',
+        '--master_addr',
+        '127.0.0.1',
+        '--master_port',
+        str(free_port()),
+        '-m',
+        'minionerec.sft',
+        '--data',
+        str(d / 'data'),
+        '--sid',
+        str(d / 'sid'),
+        '--out',
+        str(d / 'sft'),
+        '--tasks',
+        'seq_sid',
+        '--max-steps',
+        '2',
+        '--eval-steps',
+        '2',
+        '--eval-samples',
+        '6',
+        '--eval-beams',
+        '10',
+        '--test-beams',
+        '10',
+        '--test-samples',
+        '6',
+        '--batch-size',
+        '4',
+        '--grad-accum',
+        '2',
+        '--vocab-size',
+        '500',
+        '--hidden',
+        '32',
+        '--layers',
+        '1',
+        '--heads',
+        '2',
+        '--kv-heads',
+        '1',
+        '--max-history',
+        '5',
+        '--logging-steps',
+        '1',
+        '--no-progress',
+    ]
     p = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    man = json.loads((d/'sft'/'manifest.json').read_text())
+    man = json.loads((d / 'sft' / 'manifest.json').read_text())
     assert man['processes'] == 2 and man['steps'] == 2
-    m = json.loads((d/'sft'/'metrics.json').read_text())['sft']
-    assert m['n'] == 6 and m['invalid'] == 0          # the 6 test samples were split over both processes and gathered
-    assert (d/'sft'/'config.json').exists() and (d/'sft'/'curves.png').exists()
+    m = json.loads((d / 'sft' / 'metrics.json').read_text())['sft']
+    assert m['n'] == 6 and m['invalid'] == 0  # the 6 test samples were split over both processes and gathered
+    assert (d / 'sft' / 'config.json').exists() and (d / 'sft' / 'curves.png').exists()

@@ -4,6 +4,7 @@ Only `make stress` puts this folder on PYTHONPATH: every process of a stress rou
 kernels, pytest and the stages it launches) then starts from that round's seed, so a test or notebook cell that draws
 without seeding sees a different draw in every round, and a comparison that only holds for some draws fails there.
 """
+
 import os
 
 _seed = os.environ.get('MINIONEREC_SEED')
