@@ -29,7 +29,7 @@ __all__ = [
 
 # %% ../nbs/43_decoding.ipynb #afe11745
 class TrieLogitsProcessor(LogitsProcessor):
-    "Mask every token that does not continue a catalogue SID (EOS only where a SID is complete); works in place on `scores`."
+    "Mask every token that continues no catalogue SID (EOS only where a SID is complete); works in place on `scores`."
 
     def __init__(
         self,
@@ -163,7 +163,7 @@ def constrained_beam_search(
     engine: str = 'fast',  # 'fast': `trie_beam_search` (prompt encoded once); 'hf': `model.generate`
     banned: torch.Tensor | None = None,  # [B, N] bool: items a prompt may not return (e.g. its history)
 ) -> BeamResult:
-    "Top-`num_beams` catalogue items per prompt by constrained beam search, best first; both engines give the same result."
+    "Top-`num_beams` catalogue items per prompt by constrained beam search, best first; both engines agree."
     if engine not in ('fast', 'hf'):
         raise ValueError(f"engine {engine!r}: use 'fast' or 'hf'")
     if engine == 'fast':

@@ -145,7 +145,7 @@ class RecDataset:
         return {i: split_sid(s) for i, s in zip(self.items['item_id'], self.items['sid']) if s}
 
     def past_items(self, split: str) -> list[list[str]]:
-        "Per sample of `split`, every item of the user before its target (its history when the sample cannot be located)."
+        "Per sample of `split`, every item of the user before its target (its history if the sample cannot be located)."
         df, out = self.splits[split], []
         for u, h, t in zip(df['user_id'], df['history'], df['target']):
             seq, h, k = self.sequences.get(u, []), list(h), None

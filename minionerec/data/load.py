@@ -96,7 +96,7 @@ def _amazon_files(folder: Path, category: str | None = None) -> tuple[Path, Path
 def read_dataset(
     path,  # a dataset file or folder
     format: str | None = None,  # one of FORMATS; guessed when None
-    **kw,  # passed to the reader (name; lcrec: id_titles; recbole: file_order_is_time, id_titles; amazon-raw: category, ...)
+    **kw,  # reader options (name; lcrec: id_titles; recbole: file_order_is_time, id_titles; amazon-raw: category, ...)
 ) -> RecDataset:
     "Read a dataset in any supported format, without splitting it."
     p = Path(path)
@@ -149,7 +149,8 @@ class DataConfig:
     source: str = field(
         default='synthetic',
         metadata={
-            'help': "a dataset name (synthetic, amazon18-scientific, minionerec-industrial) or a format read from --path "
+            'help': "a dataset name (synthetic, amazon18-scientific, minionerec-industrial) "
+            "or a format read from --path "
             "(lcrec, minionerec, recbole, amazon-raw, saved)"
         },
     )

@@ -112,7 +112,7 @@ _TYPED = re.compile(r'^\w+:\w+$')
 def read_id_map(
     path,  # `X.item2index` or `X.user2index`: original id<TAB>index per line
 ) -> dict[str, str]:  # {index: original id}
-    "An id map as {index: original id}; a bad line, a repeated id or two ids on one index raise an error naming the line."
+    "An id map {index: original id}; a bad line, a repeated id or two ids on one index raise an error naming the line."
     lines = read_text(path).splitlines()
     if not any(ln.strip() for ln in lines):
         raise ValueError(f"{path}: empty file (expected 'original id<TAB>index' lines)")
