@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from .core import atomic_write_text, dist_state, launch_info, parse_config, stage_processes, write_manifest
 from .catalogue import Catalogue
 from .decoding import constrained_beam_search, score_catalogue
-from .metrics import metrics_from_ranks, metrics_table, write_metrics
+from .metrics import EVAL_KS, metrics_from_ranks, metrics_table, write_metrics
 from .prompts import PromptBuilder, prompt_settings
 from .data import load_rec_dataset
 from .models import load_model
@@ -25,7 +25,6 @@ from .sid_index import load_index
 
 # %% auto #0
 __all__ = [
-    'EVAL_KS',
     'HISTORY',
     'CONFIG',
     'recommend',
@@ -37,9 +36,6 @@ __all__ = [
     'run_eval',
     'main',
 ]
-
-# %% ../nbs/42_evaluate.ipynb #6aafd9f1
-EVAL_KS = (1, 3, 5, 10, 20, 50)
 
 
 # %% ../nbs/42_evaluate.ipynb #fe16ad96

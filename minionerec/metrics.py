@@ -14,6 +14,7 @@ from .core import atomic_write_json
 # %% auto #0
 __all__ = [
     'DEFAULT_KS',
+    'EVAL_KS',
     'metrics_from_ranks',
     'ranks_from_lists',
     'metrics_from_lists',
@@ -28,7 +29,8 @@ __all__ = [
 ]
 
 # %% ../nbs/01_metrics.ipynb #d2aab622
-DEFAULT_KS = (1, 5, 10, 20)
+DEFAULT_KS = (1, 5, 10, 20)  # full-ranking models (popularity, SASRec, the toy): every item is scored
+EVAL_KS = (1, 3, 5, 10, 20, 50)  # generative models: constrained beam lists, 50 beams by default
 
 
 # %% ../nbs/01_metrics.ipynb #6c68b10b

@@ -219,9 +219,9 @@ class CatalogueReward:
         if len(prompts) % self.G:
             raise RuntimeError(f"{len(prompts)} completions on this process: groups of {self.G} were split")
         if self.binding is not None and sample_id is not None:
-            for sid, p, t in zip(sample_id, prompts, target):
-                if self.binding[sid] != (p, t):
-                    raise RuntimeError(f"sample {sid}: prompt/target do not belong together")
+            for sample, p, t in zip(sample_id, prompts, target):
+                if self.binding[sample] != (p, t):
+                    raise RuntimeError(f"sample {sample}: prompt/target do not belong together")
             self.checked += len(prompts)
         r = self.rollout(completion_ids, target, history)
         if self.log_hits and log_metric is not None:

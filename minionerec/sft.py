@@ -26,8 +26,7 @@ from minionerec.core import (
     write_manifest,
 )
 from .catalogue import Catalogue
-from .evaluate import EVAL_KS
-from .metrics import metrics_table, write_metrics
+from .metrics import EVAL_KS, metrics_table, write_metrics
 from .prompts import TASKS, PromptBuilder, save_prompt_settings
 from .models import add_dropout, build_tiny, load_model
 from .data import load_rec_dataset

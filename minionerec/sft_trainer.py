@@ -12,8 +12,8 @@ import torch.nn.functional as F
 from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
 
 from .catalogue import Catalogue
-from .evaluate import EVAL_KS, evaluate_sharded
-from .metrics import value_hit_rate
+from .evaluate import evaluate_sharded
+from .metrics import EVAL_KS, value_hit_rate
 from .prompts import PromptBuilder
 from .models import TimeLimit
 from .sft_data import SFTCollator, SFTDataset
