@@ -18,28 +18,16 @@ ROOT = Path(__file__).resolve().parents[1]
 from minionerec.core import atomic_write_json
 from minionerec.results import rl_levers_table
 from minionerec.metrics import paired_difference
-from sft_levers import RUN, evaluate_test, per_sample_file, sasrec_ranks, sh
+from sft_levers import RUN, evaluate_test, per_sample_file, sasrec_ranks, sft_command, sh
 
 OUT = ROOT / 'runs' / 'rl_levers'
 RESULTS = ROOT / 'bench' / 'results' / 'rl_levers.json'
 BUDGET = 20  # minutes of training per run (one core)
 
-GRPO = [
-    '--preset',
-    'minionerec',
-    '--group-mode',
-    'beam',
-    '--num-generations',
-    '16',
-    '--prompts-per-device',
-    '2',
-    '--lr',
-    '5e-5',
-    '--subsample',
-    '20000',
-    '--epochs',
-    '1',
-]
+GRPO = (
+    '--preset minionerec --group-mode beam --num-generations 16 --prompts-per-device 2 --lr 5e-5 --subsample '
+    '20000 --epochs 1'
+).split()
 # name -> (what, arguments of minionerec.rl; None = the SFT control)
 VARIANTS = {
     'control': ("SFT control: the start trained on with SFT (lr 3e-4, cosine over the same minutes)", None),
@@ -69,50 +57,11 @@ def run_variant(name: str, start: Path, sid: Path, sft_args: list, budget: float
             cont = [a for a in sft_args]
             for flag, val in (('--lr', '3e-4'), ('--warmup', '0.02'), ('--base', str(start))):
                 cont += [flag, val]
-            sh(
-                [
-                    sys.executable,
-                    '-m',
-                    'minionerec.sft',
-                    '--data',
-                    str(RUN / 'data'),
-                    '--sid',
-                    str(sid),
-                    '--out',
-                    str(out),
-                    '--test-samples',
-                    '0',
-                    '--no-progress',
-                    '--logging-steps',
-                    '50',
-                    '--time-limit',
-                    str(budget),
-                    *cont,
-                ],
-                log,
-            )
+            sh(sft_command(out, sid, budget, cont), log)
         else:
-            sh(
-                [
-                    sys.executable,
-                    '-m',
-                    'minionerec.rl',
-                    '--sft',
-                    str(start),
-                    '--data',
-                    str(RUN / 'data'),
-                    '--sid',
-                    str(sid),
-                    '--out',
-                    str(out),
-                    '--time-limit',
-                    str(budget),
-                    '--sasrec',
-                    str(RUN / 'baselines' / 'sasrec'),
-                    *args,
-                ],
-                log,
-            )
+            folders = ['--sft', str(start), '--data', str(RUN / 'data'), '--sid', str(sid), '--out', str(out)]
+            sasrec = ['--sasrec', str(RUN / 'baselines' / 'sasrec')]
+            sh([sys.executable, '-m', 'minionerec.rl', *folders, *sasrec, '--time-limit', str(budget), *args], log)
     res = {'what': what, 'args': args}
     if args is None:
         man = json.loads((out / 'manifest.json').read_text())

@@ -29,74 +29,20 @@ RESULTS = ROOT / 'bench' / 'results' / 'sft_levers.json'
 BUDGET = 20  # minutes of training per lever (one core)
 
 # the recipe every lever changes one thing of; every run trains for the budget (the learning rate decays over it)
-COMPACT = [
-    '--tasks',
-    'seq_sid',
-    '--prompt-style',
-    'compact',
-    '--whole-sequences',
-    '--group-by-length',
-    '--max-history',
-    '20',
-    '--vocab-size',
-    '300',
-    '--hidden',
-    '128',
-    '--layers',
-    '2',
-    '--heads',
-    '4',
-    '--kv-heads',
-    '2',
-    '--lr',
-    '3e-3',
-    '--warmup',
-    '0.02',
-    '--batch-size',
-    '64',
-    '--max-steps',
-    '1000000',
-    '--eval-steps',
-    '250',
-    '--eval-samples',
-    '2000',
-    '--eval-beams',
-    '20',
-    '--patience',
-    '0',
-    '--dropout',
-    '0.1',
-]
+COMPACT = (
+    '--tasks seq_sid --prompt-style compact --whole-sequences --group-by-length --max-history 20 --vocab-size '
+    '300 --hidden 128 --layers 2 --heads 4 --kv-heads 2 --lr 3e-3 --warmup 0.02 --batch-size 64 --max-steps '
+    '1000000 --eval-steps 250 --eval-samples 2000 --eval-beams 20 --patience 0 --dropout 0.1'
+).split()
 COLLAB_SID = 'runs/collab/sid'  # text + SASRec item embeddings: see collab_sid()
 # name -> (what changes, SFT arguments, the lever it is compared with, SID folder)
 LEVERS = {
     'text': (
         "last session's recipe: text prompts, one sample per prefix (seq_sid + title2sid)",
-        [
-            '--tasks',
-            'seq_sid',
-            'title2sid',
-            '--hidden',
-            '128',
-            '--layers',
-            '2',
-            '--lr',
-            '3e-3',
-            '--warmup',
-            '0.02',
-            '--batch-size',
-            '64',
-            '--max-steps',
-            '1000000',
-            '--eval-steps',
-            '300',
-            '--eval-samples',
-            '2000',
-            '--eval-beams',
-            '20',
-            '--patience',
-            '0',
-        ],
+        (
+            '--tasks seq_sid title2sid --hidden 128 --layers 2 --lr 3e-3 --warmup 0.02 --batch-size 64 '
+            '--max-steps 1000000 --eval-steps 300 --eval-samples 2000 --eval-beams 20 --patience 0'
+        ).split(),
         None,
         None,
     ),
@@ -190,28 +136,7 @@ def run_lever(name: str, budget: float) -> dict:
     log = out / 'log.txt'
     atomic_write_json(out / 'lever.json', {'name': name, 'what': what, 'args': args, 'sid': str(sid)})
     if not (out / 'model.safetensors').exists():
-        sh(
-            [
-                sys.executable,
-                '-m',
-                'minionerec.sft',
-                '--data',
-                str(RUN / 'data'),
-                '--sid',
-                str(sid),
-                '--out',
-                str(out),
-                '--test-samples',
-                '0',
-                '--no-progress',
-                '--logging-steps',
-                '50',
-                '--time-limit',
-                str(budget),
-                *args,
-            ],
-            log,
-        )
+        sh(sft_command(out, sid, budget, args), log)
     man = json.loads((out / 'manifest.json').read_text())
     res = {
         'what': what,
@@ -224,6 +149,13 @@ def run_lever(name: str, budget: float) -> dict:
         'valid_subset_NDCG@10': man['best_metric'],
     }
     return res | evaluate_test(out, sid, log, 'sft')
+
+
+def sft_command(out: Path, sid: Path, budget: float, args: list) -> list[str]:
+    "The SFT stage on this run's data for `budget` minutes, no test split; reused by rl_levers.py (its control)."
+    folders = ['--data', str(RUN / 'data'), '--sid', str(sid), '--out', str(out)]
+    quiet = '--test-samples 0 --no-progress --logging-steps 50'.split()
+    return [sys.executable, '-m', 'minionerec.sft', *folders, *quiet, '--time-limit', str(budget), *args]
 
 
 def evaluate_test(model: Path, sid: Path, log: Path, name: str) -> dict:

@@ -117,20 +117,25 @@ def _apply_ban(
 
 # %% ../nbs/43_decoding.ipynb #33437707
 def generation_config(
-    trie: CatalogueTrie, num_beams: int, num_return: int | None = None, length_penalty: float = 0.0
+    trie: CatalogueTrie,
+    num_beams: int,
+    num_return: int | None = None,
+    length_penalty: float = 0.0,
+    temperature: float | None = None,  # None: deterministic beam search; a float: sample at this temperature
 ) -> GenerationConfig:
-    "Deterministic beam search over the trie: no sampling, no warpers, one SID (+ EOS) per beam."
+    "Beam search (or sampling) over the trie: no warpers but the temperature, one SID (+ EOS) per returned sequence."
+    sample = temperature is not None
     return GenerationConfig(
-        do_sample=False,
+        do_sample=sample,
         num_beams=num_beams,
         num_return_sequences=num_return or num_beams,
         max_new_tokens=trie.depth + 1,
         min_new_tokens=0,
         length_penalty=length_penalty,
         early_stopping=False,
-        temperature=None,
-        top_k=None,
-        top_p=None,
+        temperature=temperature,
+        top_k=0 if sample else None,
+        top_p=1.0 if sample else None,
         repetition_penalty=None,
         no_repeat_ngram_size=None,
         eos_token_id=trie.eos_id,

@@ -9,10 +9,10 @@ from typing import Sequence
 
 import torch
 from datasets import Dataset
-from transformers import GenerationConfig, LogitsProcessorList
+from transformers import LogitsProcessorList
 
 from .catalogue import CatalogueTrie
-from .decoding import TrieLogitsProcessor, constrained_beam_search
+from .decoding import TrieLogitsProcessor, constrained_beam_search, generation_config
 from .prompts import PromptBuilder
 
 # %% auto #0
@@ -94,23 +94,7 @@ def catalogue_groups(
             model, input_ids, attention_mask, trie, num_beams=G, banned=banned
         ).items  # [B, G]
     else:
-        gc = GenerationConfig(
-            do_sample=True,
-            num_beams=G if mode == 'beam_sample' else 1,
-            num_return_sequences=G,
-            temperature=temperature,
-            top_k=0,
-            top_p=1.0,
-            max_new_tokens=trie.depth + 1,
-            min_new_tokens=0,
-            length_penalty=0.0,
-            early_stopping=False,
-            eos_token_id=trie.eos_id,
-            pad_token_id=trie.pad_id,
-            output_scores=True,
-            return_dict_in_generate=True,
-            use_cache=True,
-        )
+        gc = generation_config(trie, G if mode == 'beam_sample' else 1, num_return=G, temperature=temperature)
         out = model.generate(
             input_ids=input_ids,
             attention_mask=attention_mask,
