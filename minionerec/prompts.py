@@ -11,8 +11,18 @@ from typing import Sequence
 from .core import atomic_write_json
 
 # %% auto #0
-__all__ = ['TASKS', 'SEQ_TASKS', 'SID_OUT', 'PLAIN', 'STYLES', 'PROMPT_FILE', 'PROMPT_DEFAULTS', 'PromptBuilder',
-           'save_prompt_settings', 'prompt_settings']
+__all__ = [
+    'TASKS',
+    'SEQ_TASKS',
+    'SID_OUT',
+    'PLAIN',
+    'STYLES',
+    'PROMPT_FILE',
+    'PROMPT_DEFAULTS',
+    'PromptBuilder',
+    'save_prompt_settings',
+    'prompt_settings',
+]
 
 # %% ../nbs/22_prompts.ipynb #af8838e1
 TASKS = ('seq_sid', 'title2sid', 'sid2title', 'seq_sid2title', 'seq_title', 'seq_title2sid')
@@ -33,6 +43,7 @@ _INSTR = {
 }
 PLAIN = "### Instruction:\n{instruction}\n\n### Response:\n"
 STYLES = ('text', 'compact')
+
 
 # %% ../nbs/22_prompts.ipynb #2e621637
 @dataclass
@@ -153,6 +164,7 @@ class PromptBuilder:
             ids += x
             target += [j if j > 0 else -1] * len(x)  # the first item has no history: not predicted
         return {'input_ids': ids, 'completion_mask': [int(t >= 0) for t in target], 'target': target}
+
 
 # %% ../nbs/22_prompts.ipynb #a78b3472
 PROMPT_FILE = 'prompt.json'
