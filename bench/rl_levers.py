@@ -10,7 +10,7 @@ errors against the start and against the control.
 The start is an SFT output folder of bench/sft_levers.py (its SID folder is read from its manifest).
 """
 
-import argparse, json, sys, threading, time
+import argparse, json, sys, threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from minionerec.core import atomic_write_json
 from minionerec.results import rl_levers_table
 from minionerec.metrics import paired_difference
-from sft_levers import RUN, evaluate_test, per_sample_file, sasrec_ranks, sft_command, sh
+from sft_levers import RUN, evaluate_test, lever_meta, per_sample_file, sasrec_ranks, sft_command, sh
 
 OUT = ROOT / 'runs' / 'rl_levers'
 RESULTS = ROOT / 'bench' / 'results' / 'rl_levers.json'
@@ -132,14 +132,7 @@ def main(argv=None):
                 )
         sas = sasrec_ranks()
         res['_sasrec'] = {'keep_history': float(sas[False].mean()), 'exclude_history': float(sas[True].mean())}
-        res['_meta'] = {
-            'dataset': 'amazon18-scientific',
-            'protocol': 'leave-one-out, history <= 20, full test split (8,317 users)',
-            'decoding': '50 constrained beams',
-            'budget_minutes': a.budget,
-            'machine': 'x86_64, 2 CPU cores, no GPU',
-            'date': time.strftime('%Y-%m-%d'),
-        }
+        res['_meta'] = lever_meta(a.budget)
         atomic_write_json(RESULTS, res)
     print(rl_levers_table(res))
 

@@ -12,11 +12,11 @@ constrained beams for the generative models), under both history protocols: HR@1
 same groups), training minutes per stage, and the decode benchmark's figures (bench/decode.py).
 """
 
-import argparse, json, os, platform, subprocess, sys, time
+import argparse, json, subprocess, sys
 from pathlib import Path
 
 
-from minionerec.core import atomic_write_json
+from minionerec.core import atomic_write_json, run_info
 from minionerec.pipeline import PipelineConfig, load_config, read_stage, run_pipeline
 from minionerec.metrics import paired_difference, per_sample_ndcg
 from minionerec.results import scientific_table
@@ -130,9 +130,6 @@ def main():
             [sys.executable, str(ROOT / 'bench' / 'decode.py')], capture_output=True, text=True, cwd=ROOT
         )
         decode = json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else {'error': p.stderr[-500:]}
-    commit = subprocess.run(
-        ['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=ROOT
-    ).stdout.strip()
     out = dict(
         dataset=cfg['data'].get('source'),
         protocol='leave-one-out, history <= 20, the whole test split',
@@ -145,9 +142,7 @@ def main():
         rl=rl_summary,
         stage_minutes=minutes,
         decode_benchmark=decode,
-        machine=f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
-        date=time.strftime('%Y-%m-%d'),
-        commit=commit,
+        **run_info(ROOT),
     )
     atomic_write_json(dest, out)
     print(json.dumps(out, indent=2))

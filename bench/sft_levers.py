@@ -20,7 +20,7 @@ import numpy as np
 from minionerec.metrics import paired_difference, per_sample_ndcg
 
 ROOT = Path(__file__).resolve().parents[1]
-from minionerec.core import atomic_write_json
+from minionerec.core import atomic_write_json, run_info
 from minionerec.results import sft_levers_table
 
 RUN = ROOT / 'runs' / 'scientific'
@@ -195,6 +195,17 @@ def evaluate_test(model: Path, sid: Path, log: Path, name: str) -> dict:
     }
 
 
+def lever_meta(budget: float) -> dict:
+    "The `_meta` entry of a lever results file: data, protocol, decoding, training budget, commit, machine, date."
+    return {
+        'dataset': 'amazon18-scientific',
+        'protocol': 'leave-one-out, history <= 20, full test split (8,317 users)',
+        'decoding': '50 constrained beams',
+        'budget_minutes': budget,
+        **run_info(),
+    }
+
+
 def per_sample_file(folder: Path, ex: bool) -> np.ndarray:
     "Per-test-sample NDCG@10 of an evaluated model folder."
     f = Path(folder) / ('predictions_exclude_history.jsonl' if ex else 'predictions.jsonl')
@@ -240,14 +251,7 @@ def main(argv=None):
                 if vs in res
                 else None
             )
-        res['_meta'] = {
-            'dataset': 'amazon18-scientific',
-            'protocol': 'leave-one-out, history <= 20, full test split (8,317 users)',
-            'decoding': '50 constrained beams',
-            'budget_minutes': a.budget,
-            'machine': 'x86_64, 2 CPU cores, no GPU',
-            'date': time.strftime('%Y-%m-%d'),
-        }
+        res['_meta'] = lever_meta(a.budget)
         atomic_write_json(RESULTS, res)
     print(sft_levers_table(res))
 

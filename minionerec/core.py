@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_core.ipynb #0b88b3fe
 from __future__ import annotations
-import argparse, contextlib, dataclasses, hashlib, json, os, sys, tempfile, time, types, typing
+import argparse, contextlib, dataclasses, hashlib, json, os, platform, subprocess, sys, tempfile, time, types, typing
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 import matplotlib.pyplot as plt
@@ -30,6 +30,7 @@ __all__ = [
     'dist_state',
     'launch_info',
     'stage_processes',
+    'run_info',
     'dataclass_parser',
     'parse_config',
 ]
@@ -253,6 +254,23 @@ def stage_processes():
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(0)
+
+
+# %% ../nbs/02_core.ipynb #577bac04
+def run_info(
+    root: str | os.PathLike | None = None,  # the git checkout whose commit is recorded (default: the repository)
+) -> dict:
+    "`{'commit', 'machine', 'date'}` of this run: the short commit (`+dirty` with local changes), CPU/GPU, today."
+    root = Path(root) if root is not None else repo_root()
+    git = lambda *a: subprocess.run(['git', *a], capture_output=True, text=True, cwd=root).stdout.strip()
+    commit = git('rev-parse', '--short', 'HEAD') or 'unknown'
+    if commit != 'unknown' and git('status', '--porcelain', '--untracked-files=no'):
+        commit += '+dirty'
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    gpu = f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else 'no GPU'
+    return dict(
+        commit=commit, machine=f"{platform.machine()}, {cores} CPU cores, {gpu}", date=time.strftime('%Y-%m-%d')
+    )
 
 
 # %% ../nbs/02_core.ipynb #682ecc6c

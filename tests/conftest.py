@@ -23,6 +23,14 @@ def global_seed(request):
     return seed
 
 
+# The SFT model of the multi-process tests (torchrun, accelerate + ZeRO-2): a 1-layer, 32-wide Qwen2 trained from
+# scratch on 5-item histories, evaluated with 10 beams on 6 test samples.
+TINY_SFT_ARGS = (
+    '--vocab-size 500 --hidden 32 --layers 1 --heads 2 --kv-heads 1 --max-history 5 --logging-steps 1 '
+    '--test-beams 10 --test-samples 6'
+).split()
+
+
 def free_port() -> int:
     "A TCP port the OS reports free on 127.0.0.1 (for a rendezvous: `--master_port`)."
     with socket.socket() as s:

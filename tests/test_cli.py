@@ -56,38 +56,10 @@ def test_toy_train_jsonl_and_errors(tmp_path):
         'make-data',
         '--out',
         str(data),
-        '--num-users',
-        '300',
-        '--num-items',
-        '80',
-        '--max-len',
-        '20',
-        '--n',
-        '400',
+        *'--num-users 300 --num-items 80 --max-len 20 --n 400'.split(),
     )
     assert len(data.read_text().splitlines()) == 400
-    run(
-        'minionerec.toy_train',
-        '--dataset',
-        'jsonl',
-        '--train-path',
-        str(data),
-        '--num-items',
-        '80',
-        '--epochs',
-        '1',
-        '--no-progress',
-    )
-    bad = run(
-        'minionerec.toy_train',
-        '--dataset',
-        'jsonl',
-        '--train-path',
-        str(data),
-        '--num-items',
-        '40',
-        '--epochs',
-        '1',
-        check=False,
-    )
+    train = ('minionerec.toy_train', '--dataset', 'jsonl', '--train-path', str(data), '--epochs', '1')
+    run(*train, '--num-items', '80', '--no-progress')
+    bad = run(*train, '--num-items', '40', check=False)
     assert bad.returncode != 0 and 'toy.jsonl:' in bad.stderr and 'outside 1..40' in bad.stderr

@@ -6,24 +6,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_demo_pipeline(tmp_path):
+def _pipeline(run_dir: Path, timeout: int) -> subprocess.CompletedProcess:
+    "`make demo`'s command (configs/demo.yaml) into `run_dir`."
     env = {**os.environ, 'OMP_NUM_THREADS': '2', 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_PARALLELISM': 'false'}
-    p = subprocess.run(
-        [
-            sys.executable,
-            '-m',
-            'minionerec.pipeline',
-            '--config',
-            'configs/demo.yaml',
-            '--run-dir',
-            str(tmp_path / 'demo'),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
+    cmd = [sys.executable, *'-m minionerec.pipeline --config configs/demo.yaml --run-dir'.split(), str(run_dir)]
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_demo_pipeline(tmp_path):
+    p = _pipeline(tmp_path / 'demo', timeout=1800)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     m = json.loads((tmp_path / 'demo' / 'metrics.json').read_text())
     assert {'popularity', 'sasrec', 'sft', 'rl'} <= set(m)
@@ -32,20 +23,5 @@ def test_demo_pipeline(tmp_path):
     for png in ('hr_at_k.png', 'code_usage.png', 'sft/curves.png', 'rl/rl.png', 'baselines/training.png'):
         assert (tmp_path / 'demo' / png).exists(), png
     # a second run skips every finished stage
-    p = subprocess.run(
-        [
-            sys.executable,
-            '-m',
-            'minionerec.pipeline',
-            '--config',
-            'configs/demo.yaml',
-            '--run-dir',
-            str(tmp_path / 'demo'),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    p = _pipeline(tmp_path / 'demo', timeout=600)
     assert p.returncode == 0 and p.stdout.count('skipped') == 7, p.stdout[-2000:]

@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 import yaml
 
+from conftest import TINY_SFT_ARGS
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # DeepSpeed JIT-builds its shared-memory communication op on first use (~1 min);
@@ -130,28 +132,7 @@ def _zero2(launch: dict):
 
 # small SFT settings through sft.sh's own variables; the rest as extra arguments (they win over the script's defaults)
 SFT_ENV = dict(BASE='tiny', MICRO=4, ACCUM=2, LR='1e-3', TASKS='seq_sid', EVAL_STEPS=2, EVAL_SAMPLES=6, EVAL_BEAMS=10)
-SFT_ARGS = [
-    '--test-beams',
-    '10',
-    '--test-samples',
-    '6',
-    '--vocab-size',
-    '500',
-    '--hidden',
-    '32',
-    '--layers',
-    '1',
-    '--heads',
-    '2',
-    '--kv-heads',
-    '1',
-    '--max-history',
-    '5',
-    '--max-length',
-    '128',
-    '--logging-steps',
-    '1',
-]
+SFT_ARGS = [*TINY_SFT_ARGS, '--max-length', '128']
 
 
 @pytest.fixture(scope='module')

@@ -4,7 +4,7 @@ import json, os, shutil, subprocess, sys
 from pathlib import Path
 
 import pytest
-from conftest import free_port, make_world
+from conftest import TINY_SFT_ARGS, free_port, make_world
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_PARALLELISM': 'false'}
@@ -22,52 +22,10 @@ def test_two_processes_train_two_steps(setup):
     d = setup
     cmd = [
         torchrun,
-        '--nproc_per_node',
-        '2',
-        '--master_addr',
-        '127.0.0.1',
-        '--master_port',
-        str(free_port()),
-        '-m',
-        'minionerec.sft',
-        '--data',
-        str(d / 'data'),
-        '--sid',
-        str(d / 'sid'),
-        '--out',
-        str(d / 'sft'),
-        '--tasks',
-        'seq_sid',
-        '--max-steps',
-        '2',
-        '--eval-steps',
-        '2',
-        '--eval-samples',
-        '6',
-        '--eval-beams',
-        '10',
-        '--test-beams',
-        '10',
-        '--test-samples',
-        '6',
-        '--batch-size',
-        '4',
-        '--grad-accum',
-        '2',
-        '--vocab-size',
-        '500',
-        '--hidden',
-        '32',
-        '--layers',
-        '1',
-        '--heads',
-        '2',
-        '--kv-heads',
-        '1',
-        '--max-history',
-        '5',
-        '--logging-steps',
-        '1',
+        *f'--nproc_per_node 2 --master_addr 127.0.0.1 --master_port {free_port()} -m minionerec.sft'.split(),
+        *('--data', str(d / 'data'), '--sid', str(d / 'sid'), '--out', str(d / 'sft'), '--tasks', 'seq_sid'),
+        *'--max-steps 2 --eval-steps 2 --eval-samples 6 --eval-beams 10 --batch-size 4 --grad-accum 2'.split(),
+        *TINY_SFT_ARGS,
         '--no-progress',
     ]
     p = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
