@@ -66,7 +66,9 @@ def scientific_rl_table(res: dict) -> str:
     rl, d = res.get('rl') or {}, res.get('paired_ndcg10') or {}
     pct = lambda x: '–' if x is None else f'{100 * x:.1f}%'
     f = lambda p, k: (lambda x: f"{x['diff']:+.4f} ± {x['se']:.4f}" if x else '–')(d.get(p, {}).get(k))
-    rows = ['| paired NDCG@10 difference (± 1 s.e., 8,317 users) | keep history | exclude history |', '|---|---|---|']
+    n = ((res.get('models') or {}).get('SFT') or {}).get('keep_history', {}).get('n')
+    users = f', {n:,} users' if n else ''
+    rows = [f'| paired NDCG@10 difference (± 1 s.e.{users}) | keep history | exclude history |', '|---|---|---|']
     rows += [
         f'| {k} | {f("keep_history", k)} | {f("exclude_history", k)} |'
         for k in ('rl − sft', 'control − sft', 'rl − control')
@@ -174,6 +176,8 @@ TABLES = {  # name -> (results file in bench/results, its table function)
     'decode': ('scientific.json', decode_table),
     'sft_levers': ('sft_levers.json', sft_levers_table),
     'rl_levers': ('rl_levers.json', rl_levers_table),
+    'instruments': ('instruments.json', scientific_table),  # any real-data run of bench/run_scientific.py
+    'instruments_rl': ('instruments.json', scientific_rl_table),
 }
 _BLOCK = re.compile(r'(<!-- table: (\w+)[^\n]*-->\n)(.*?)(<!-- end table -->)', re.S)
 
