@@ -68,7 +68,7 @@ sync-check: $(STAMP)
 	  echo "ERROR: make export changed minionerec/: run make export and commit the notebooks and the package"; exit 1; fi; \
 	if ! diff -r -x .ipynb_checkpoints -x __pycache__ $$tmp/nbs nbs >/dev/null; then \
 	  diff -r -x .ipynb_checkpoints -x __pycache__ $$tmp/nbs nbs | head -20; \
-	  echo "ERROR: nbdev_clean changed notebooks: run nbdev_clean and commit"; exit 1; fi; \
+	  echo "ERROR: make export changed notebooks (ruff format, nbdev_clean): run make export and commit"; exit 1; fi; \
 	rm -rf $$tmp; echo "notebooks and package in sync"
 
 # Each notebook runs in its own process; one torch thread each so two workers do not fight over 2 cores.

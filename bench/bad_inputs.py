@@ -236,7 +236,12 @@ def cases(tmp: Path):
         f = d()
         f.mkdir()
         (f / 'index.json').write_bytes(data)
-        yield what, 'minionerec.sid.load_index', 'index.json', lambda f=f, kw=kw: load_index(f / 'index.json', **kw)
+        yield (
+            what,
+            'minionerec.sid_index.load_index',
+            'index.json',
+            lambda f=f, kw=kw: load_index(f / 'index.json', **kw),
+        )
 
 
 def cli_case(tmp: Path) -> tuple[str, str, str]:

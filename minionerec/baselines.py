@@ -16,15 +16,8 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from transformers import set_seed
-from minionerec.core import (
-    atomic_torch_save,
-    atomic_write_json,
-    parse_config,
-    pick_device,
-    stage_processes,
-    subplots,
-    write_manifest,
-)
+from .core import atomic_torch_save, atomic_write_json, parse_config, pick_device, stage_processes
+from .core import subplots, write_manifest
 from .data import RecDataset, load_rec_dataset
 from .metrics import DEFAULT_KS, metrics_from_ranks, metrics_table, ranks_from_scores, write_metrics
 from .sasrec import SASRec, SASRecConfig

@@ -27,7 +27,7 @@ __all__ = [
 
 # %% ../nbs/14_catalogue.ipynb #161aae16
 LEVEL_LETTERS = 'abcdefghijklmnopqrstuvwxyz'
-_TOKEN_RE = re.compile(r'^<([a-z])_(\d+)>$')
+_TOKEN_RE = re.compile(r'<([a-z])_(\d+)>')  # used with fullmatch: `$` would also accept a trailing newline
 _SPLIT_RE = re.compile(r'<[^<>]*>')
 
 
@@ -45,7 +45,7 @@ def sid_token(
 
 def parse_token(tok: str) -> tuple[int, int]:
     "`'<b_45>'` → `(1, 45)` (level, code)."
-    m = _TOKEN_RE.match(tok) if isinstance(tok, str) else None
+    m = _TOKEN_RE.fullmatch(tok) if isinstance(tok, str) else None
     if not m:
         raise ValueError(f"not a SID token: {tok!r} (expected like '<a_12>')")
     return LEVEL_LETTERS.index(m[1]), int(m[2])
@@ -68,7 +68,7 @@ def sid_string(tokens: Sequence[str]) -> str:
 
 def is_sid_token(tok) -> bool:
     "Whether `tok` is one SID token (`'<a_12>'`), not a SID string or anything else."
-    return isinstance(tok, str) and _TOKEN_RE.match(tok) is not None
+    return isinstance(tok, str) and _TOKEN_RE.fullmatch(tok) is not None
 
 
 def split_sid(

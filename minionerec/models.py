@@ -56,7 +56,7 @@ def train_tokenizer(
 
 def add_sid_tokens(
     tokenizer,  # a HF tokenizer
-    sid_tokens: Sequence[str],  # e.g. `minionerec.sid.sid_tokens(...)`
+    sid_tokens: Sequence[str],  # e.g. `minionerec.catalogue.sid_tokens(...)`
 ) -> int:
     "Add SID tokens as single tokens (no-op for those present); returns how many were new. Checks each is one id."
     new = [t for t in sid_tokens if t not in tokenizer.get_vocab()]

@@ -17,16 +17,8 @@ from trl import GRPOConfig, GRPOTrainer
 from trl.models import unwrap_model_for_generation
 
 from transformers import set_seed
-from minionerec.core import (
-    atomic_write_json,
-    atomic_write_text,
-    dist_state,
-    launch_info,
-    parse_config,
-    stage_processes,
-    subplots,
-    write_manifest,
-)
+from .core import atomic_write_json, atomic_write_text, dist_state, launch_info, parse_config
+from .core import stage_processes, subplots, write_manifest
 from .catalogue import Catalogue
 from .evaluate import evaluate_generative
 from .prompts import PromptBuilder, prompt_settings, save_prompt_settings

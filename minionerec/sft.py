@@ -15,16 +15,8 @@ import torch
 from transformers import set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
-from minionerec.core import (
-    atomic_write_json,
-    dist_state,
-    launch_info,
-    parse_config,
-    short_sha1,
-    stage_processes,
-    subplots,
-    write_manifest,
-)
+from .core import atomic_write_json, dist_state, launch_info, parse_config, short_sha1
+from .core import stage_processes, subplots, write_manifest
 from .catalogue import Catalogue
 from .metrics import EVAL_KS, metrics_table, write_metrics
 from .prompts import TASKS, PromptBuilder, save_prompt_settings

@@ -15,16 +15,8 @@ from accelerate import Accelerator
 from accelerate.utils import gather_object
 from tqdm.auto import tqdm
 from transformers import AutoModel, AutoTokenizer
-from minionerec.core import (
-    atomic_write,
-    atomic_write_json,
-    launch_info,
-    parse_config,
-    pick_device,
-    short_sha1,
-    stage_processes,
-    write_manifest,
-)
+from .core import atomic_write, atomic_write_json, launch_info, parse_config, pick_device
+from .core import short_sha1, stage_processes, write_manifest
 from .data import RecDataset, load_rec_dataset
 from .data.files import find_one
 from .data.lcrec import read_item_json

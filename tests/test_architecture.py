@@ -166,6 +166,17 @@ def test_no_hidden_imports():
     )
 
 
+def test_package_imports_itself_relatively():
+    "Our modules import each other relatively (`from .core import`), as nbdev writes single-line imports."
+    bad = [
+        f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
+        for p in files()
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if re.match(r'\s*(from minionerec[\s.]|import minionerec\b)', line)
+    ]
+    assert not bad, "absolute self-imports (nbdev leaves a multi-line import absolute: split it):\n" + '\n'.join(bad)
+
+
 def test_modules_are_short_and_stages_show_their_command_line():
     long = {str(p.relative_to(ROOT)): n for p in files() if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert not long, f"modules over {MAX_LINES} lines: {long}"

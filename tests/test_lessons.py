@@ -13,14 +13,15 @@ ALL = sorted(
 )
 
 
-def test_the_five_lessons_exist():
+def test_the_five_lessons_exist(capsys):
     "tools/lessons.py's list is the one list: the notebooks exist and `make lessons` reads it (`lessons.py --list`)."
     for name in L.LESSONS:
         assert L.path(name).exists(), name
     assert '$(shell python3 tools/lessons.py --list)' in (ROOT / 'Makefile').read_text(), (
         'the Makefile keeps a second list'
     )
-    assert L.main(['--list']) is None
+    L.main(['--list'])
+    assert capsys.readouterr().out.split() == [f'nbs/{n}.ipynb' for n in L.LESSONS], 'the Makefile reads this line'
 
 
 @pytest.mark.parametrize('p', ALL, ids=[str(p.relative_to(ROOT / 'nbs')) for p in ALL])

@@ -67,7 +67,9 @@ def tidy(p: Path, metadata, seconds: float):
     nb = nbformat.read(p, as_version=4)
     nb.metadata = metadata
     for c in nb.cells:
-        if c.cell_type == 'code':
+        if flagged(c):  # not run: no outputs from an earlier run are kept either
+            c.outputs, c.execution_count = [], None
+        elif c.cell_type == 'code':
             c.outputs = [o for o in c.outputs if not is_stderr(o)]
     record_runtime(nb, seconds)
     nbformat.write(nb, p)

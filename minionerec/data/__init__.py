@@ -43,17 +43,8 @@ from .recbole import read_recbole
 from .amazon import clean_text, clean_title, k_core, read_amazon_raw, read_json_lines
 from .minionerec_writer import write_minionerec
 from .synthetic import make_synthetic
-from minionerec.data.load import (
-    CONFIG,
-    DATASETS,
-    FORMATS,
-    DataConfig,
-    build_dataset,
-    detect_format,
-    load_rec_dataset,
-    main,
-    read_dataset,
-)
+from .load import CONFIG, DATASETS, FORMATS, DataConfig, build_dataset, detect_format
+from .load import load_rec_dataset, main, read_dataset
 
 _all_ = [
     ITEM_COLS,

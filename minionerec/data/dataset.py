@@ -139,10 +139,16 @@ class RecDataset:
         return dict(zip(self.items['item_id'], self.items['title']))
 
     def sids(self) -> dict[str, list[str]] | None:
-        "item_id → SID tokens (`['<a_1>', '<b_2>', ...]`) from the `sid` column, or None when there is none."
+        "item_id → SID tokens (`['<a_1>', ...]`) from the `sid` column (None without); a bad SID names its item."
         if 'sid' not in self.items:
             return None
-        return {i: split_sid(s) for i, s in zip(self.items['item_id'], self.items['sid']) if s}
+        out = {}
+        for i, s in zip(self.items['item_id'], self.items['sid']):
+            try:
+                out[i] = split_sid(s) if s else None
+            except ValueError as e:
+                raise ValueError(f"item {i!r} of the items table: {e}") from None
+        return {i: t for i, t in out.items() if t is not None}
 
     def past_items(self, split: str) -> list[list[str]]:
         "Per sample of `split`, every item of the user before its target (its history if the sample cannot be located)."
