@@ -1,7 +1,8 @@
 """RL levers on Amazon 2018 Scientific: from one SFT start, each GRPO variant and a matched SFT control (the same start
-trained on with SFT for the same wall-clock minutes) are evaluated on the FULL test split (50 constrained beams, both
-history protocols); writes bench/results/rl_levers.json (after every run) and prints the table with paired standard
-errors against the start and against the control.
+trained on with SFT for the same wall-clock minutes) are evaluated on a whole split (50 constrained beams, both
+history protocols; the validation split by default: choices are made there, the test split is read once by
+bench/run_scientific.py); writes bench/results/rl_levers_<split>.json (after every run) and prints the table with
+paired standard errors against the start and against the control.
 
     python bench/rl_levers.py --start runs/levers/collab            # every variant not yet in the JSON, two at a time
     python bench/rl_levers.py --start runs/levers/collab --only rank_collab control
@@ -18,10 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 from minionerec.core import atomic_write_json
 from minionerec.results import rl_levers_table
 from minionerec.metrics import paired_difference
-from sft_levers import RUN, evaluate_test, lever_meta, per_sample_file, sasrec_ranks, sft_command, sh
+import sft_levers as S
+from sft_levers import evaluate_split, lever_meta, per_sample_file, sasrec_ranks, sft_command, sh
 
 OUT = ROOT / 'runs' / 'rl_levers'
-RESULTS = ROOT / 'bench' / 'results' / 'rl_levers.json'
 BUDGET = 20  # minutes of training per run (one core)
 
 GRPO = (
@@ -39,6 +40,16 @@ VARIANTS = {
         "GRPO, ranking + SASRec's rank of each item within its group (weights 1, 1)",
         GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1'],
     ),
+    # MiniOneRec's ablations at this scale: each reward alone and summed (above), beam vs sampled groups
+    'rule': ("GRPO, rule reward alone (1 for the target, else 0)", GRPO + ['--rewards', 'rule']),
+    'collab_only': (
+        "GRPO, SASRec's rank of each item within its group alone",
+        GRPO + ['--rewards', 'collaborative_rank'],
+    ),
+    'rank_collab_sample': (
+        "as rank_collab, groups sampled at temperature 1 (constrained) instead of beams",
+        GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1', '--group-mode', 'sample'],
+    ),
     'rank_collab_excl': (
         "as rank_collab, groups exclude the history",
         GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1', '--exclude-history'],
@@ -47,7 +58,7 @@ VARIANTS = {
 
 
 def run_variant(name: str, start: Path, sid: Path, sft_args: list, budget: float) -> dict:
-    "Train one variant (or the control) from `start` for `budget` minutes; test split, both protocols."
+    "Train one variant (or the control) from `start` for `budget` minutes; the whole split, both protocols."
     what, args = VARIANTS[name]
     out = OUT / name
     out.mkdir(parents=True, exist_ok=True)
@@ -59,8 +70,8 @@ def run_variant(name: str, start: Path, sid: Path, sft_args: list, budget: float
                 cont += [flag, val]
             sh(sft_command(out, sid, budget, cont), log)
         else:
-            folders = ['--sft', str(start), '--data', str(RUN / 'data'), '--sid', str(sid), '--out', str(out)]
-            sasrec = ['--sasrec', str(RUN / 'baselines' / 'sasrec')]
+            folders = ['--sft', str(start), '--data', str(S.RUN / 'data'), '--sid', str(sid), '--out', str(out)]
+            sasrec = ['--sasrec', str(S.RUN / 'baselines' / 'sasrec')]
             sh([sys.executable, '-m', 'minionerec.rl', *folders, *sasrec, '--time-limit', str(budget), *args], log)
     res = {'what': what, 'args': args}
     if args is None:
@@ -81,11 +92,12 @@ def run_variant(name: str, start: Path, sid: Path, sft_args: list, budget: float
 
 
 def evaluate(model: Path, sid: Path, log: Path) -> dict:
-    "Full test split, 50 beams, keep and exclude history."
-    return evaluate_test(model, sid, log, 'm')
+    "The whole split (sft_levers.SPLIT), 50 beams, keep and exclude history."
+    return evaluate_split(model, sid, log)
 
 
 def main(argv=None):
+    global OUT
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
         '--start', default='runs/levers/collab', help='the SFT start (an output folder of bench/sft_levers.py)'
@@ -94,7 +106,14 @@ def main(argv=None):
     ap.add_argument('--budget', type=float, default=BUDGET, help='training minutes per run')
     ap.add_argument('--parallel', type=int, default=2, help='runs at a time (one torch thread each)')
     ap.add_argument('--table', action='store_true', help='only print the table')
+    ap.add_argument('--split', default=S.SPLIT, choices=['valid', 'test'], help='where the variants are compared')
+    ap.add_argument('--run', default=str(S.RUN.relative_to(ROOT)), help='run folder with data, sid, baselines stages')
+    ap.add_argument('--out', default=str(OUT.relative_to(ROOT)), help='folder of the RL runs')
+    ap.add_argument('--results', help='results file (default: bench/results/rl_levers_<split>.json)')
     a = ap.parse_args(argv)
+    S.configure(a.split, a.run, S.OUT.relative_to(ROOT))
+    OUT = ROOT / a.out
+    RESULTS = Path(a.results) if a.results else ROOT / 'bench' / 'results' / f'rl_levers_{a.split}.json'
     res = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if not a.table:
         start = ROOT / a.start

@@ -1,12 +1,15 @@
 """SFT levers on Amazon 2018 Scientific: each lever is one change to a recipe, trained under a wall-clock budget and
-evaluated on the FULL test split (50 constrained beams) under both history protocols; writes
-bench/results/sft_levers.json (rewritten after every lever, so an interrupted run loses nothing) and prints the table.
+evaluated on a whole split (50 constrained beams) under both history protocols; writes
+bench/results/sft_levers_<split>.json (rewritten after every lever, so an interrupted run loses nothing) and prints
+the table. Levers are chosen on the validation split (the default); the test split is read once, for the final
+configuration, by bench/run_scientific.py. (bench/results/sft_levers.json holds the earlier table, measured on test.)
 
     python bench/sft_levers.py                      # every lever not yet in the JSON, two at a time (one core each)
     python bench/sft_levers.py --only wide drop03   # some levers
     python bench/sft_levers.py --table              # print the table from the JSON
+    python bench/sft_levers.py --run runs/demo --out runs/levers-demo --only compact --budget 0.5 --results /tmp/x.json
 
-Paired differences (per test user, NDCG@10) are against SASRec and against each lever's `vs` (its control).
+Paired differences (per user of the split, NDCG@10) are against SASRec and against each lever's `vs` (its control).
 Needs the data, SID and baselines stages of configs/scientific.yaml in runs/scientific
 (`python -m minionerec.pipeline --config configs/scientific.yaml --only data sid baselines`).
 """
@@ -25,7 +28,7 @@ from minionerec.results import sft_levers_table
 
 RUN = ROOT / 'runs' / 'scientific'
 OUT = ROOT / 'runs' / 'levers'
-RESULTS = ROOT / 'bench' / 'results' / 'sft_levers.json'
+SPLIT = 'valid'  # where levers are compared (--split)
 BUDGET = 20  # minutes of training per lever (one core)
 
 # the recipe every lever changes one thing of; every run trains for the budget (the learning rate decays over it)
@@ -61,6 +64,13 @@ LEVERS = {
         None,
     ),
     'smooth': ("label smoothing 0.1", COMPACT + ['--label-smoothing', '0.1'], 'compact', None),
+    # MiniOneRec's alignment tasks on the compact recipe (item title <-> SID, history of titles -> SID)
+    'align': (
+        "compact + the alignment tasks title2sid and sid2title (MiniOneRec's language alignment, compact form)",
+        COMPACT + ['--tasks', 'seq_sid', 'title2sid', 'sid2title'],
+        'compact',
+        None,
+    ),
     'collab_drop03': ("collab + dropout 0.3", COMPACT + ['--dropout', '0.3'], 'collab', COLLAB_SID),
     'collab_wide': (
         "collab + hidden 256, 4 layers, 8 heads",
@@ -115,20 +125,25 @@ def sh(cmd: list[str], log: Path, threads: int = 1) -> float:
     return time.time() - t0
 
 
+def results_file(split: str) -> Path:
+    "Where the lever table of `split` is kept."
+    return ROOT / 'bench' / 'results' / f'sft_levers_{split}.json'
+
+
 def sasrec_ranks() -> dict[str, np.ndarray]:
-    "Per-test-sample NDCG@10 of the trained SASRec, both protocols."
+    "Per-sample NDCG@10 of the trained SASRec on `SPLIT`, both protocols (sample order of the split)."
     from minionerec.baselines import encode_split, evaluate_scores
     from minionerec.sasrec import SASRec
     from minionerec.data import load_rec_dataset
 
     ds = load_rec_dataset(RUN / 'data')
     model = SASRec.from_pretrained(RUN / 'baselines' / 'sasrec')
-    te = encode_split(ds, 'test', 20, past=True)
-    return {ex: per_sample_ndcg(evaluate_scores(model, te, ex, return_ranks=True)[1].tolist()) for ex in (False, True)}
+    sp = encode_split(ds, SPLIT, 20, past=True)
+    return {ex: per_sample_ndcg(evaluate_scores(model, sp, ex, return_ranks=True)[1].tolist()) for ex in (False, True)}
 
 
 def run_lever(name: str, budget: float) -> dict:
-    "Train one lever under the budget, evaluate it on the full test split under both protocols."
+    "Train one lever under the budget, evaluate it on the whole `SPLIT` under both protocols."
     what, args, vs, sid = LEVERS[name]
     sid = ROOT / sid if sid else RUN / 'sid'
     out = OUT / name
@@ -148,7 +163,7 @@ def run_lever(name: str, budget: float) -> dict:
         'best_step': man['best_step'],
         'valid_subset_NDCG@10': man['best_metric'],
     }
-    return res | evaluate_test(out, sid, log, 'sft')
+    return res | evaluate_split(out, sid, log)
 
 
 def sft_command(out: Path, sid: Path, budget: float, args: list) -> list[str]:
@@ -158,9 +173,15 @@ def sft_command(out: Path, sid: Path, budget: float, args: list) -> list[str]:
     return [sys.executable, '-m', 'minionerec.sft', *folders, *quiet, '--time-limit', str(budget), *args]
 
 
-def evaluate_test(model: Path, sid: Path, log: Path, name: str) -> dict:
-    "Full test split, 50 beams, keep and exclude history (one run, metrics keyed `name`); reused by rl_levers.py."
-    if not (model / 'predictions_exclude_history.jsonl').exists():
+def eval_dir(model: Path) -> Path:
+    "Where a model's evaluation on `SPLIT` is written: `model/eval_<split>/`."
+    return Path(model) / f'eval_{SPLIT}'
+
+
+def evaluate_split(model: Path, sid: Path, log: Path, name: str = 'm') -> dict:
+    "The whole `SPLIT`, 50 beams, keep and exclude history (one run, metrics keyed `name`); reused by rl_levers.py."
+    out = eval_dir(model)
+    if not (out / 'predictions_exclude_history.jsonl').exists():
         sh(
             [
                 sys.executable,
@@ -173,9 +194,9 @@ def evaluate_test(model: Path, sid: Path, log: Path, name: str) -> dict:
                 '--sid',
                 str(sid),
                 '--out',
-                str(model),
+                str(out),
                 '--split',
-                'test',
+                SPLIT,
                 '--beams',
                 '50',
                 '--batch-size',
@@ -188,7 +209,7 @@ def evaluate_test(model: Path, sid: Path, log: Path, name: str) -> dict:
             ],
             log,
         )
-    m = json.loads((model / 'metrics.json').read_text())
+    m = json.loads((out / 'metrics.json').read_text())
     return {
         p: {k: m[name + suffix][k] for k in ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid', 'n')}
         for p, suffix in (('keep_history', ''), ('exclude_history', '_exclude_history'))
@@ -199,17 +220,25 @@ def lever_meta(budget: float) -> dict:
     "The `_meta` entry of a lever results file: data, protocol, decoding, training budget, commit, machine, date."
     return {
         'dataset': 'amazon18-scientific',
-        'protocol': 'leave-one-out, history <= 20, full test split (8,317 users)',
+        'protocol': f'leave-one-out, history <= 20, the whole {SPLIT} split',
+        'split': SPLIT,
+        'data': str(RUN.relative_to(ROOT) if RUN.is_relative_to(ROOT) else RUN),
         'decoding': '50 constrained beams',
         'budget_minutes': budget,
         **run_info(),
     }
 
 
-def per_sample_file(folder: Path, ex: bool) -> np.ndarray:
-    "Per-test-sample NDCG@10 of an evaluated model folder."
-    f = Path(folder) / ('predictions_exclude_history.jsonl' if ex else 'predictions.jsonl')
+def per_sample_file(model: Path, ex: bool) -> np.ndarray:
+    "Per-sample NDCG@10 of a model evaluated on `SPLIT` (sample order of the split)."
+    f = eval_dir(model) / ('predictions_exclude_history.jsonl' if ex else 'predictions.jsonl')
     return per_sample_ndcg([json.loads(l)['rank'] for l in f.read_text().splitlines()])
+
+
+def configure(split: str, run: str, out: str):
+    "Set the split, run folder and output folder every function here reads (rl_levers.py calls it too)."
+    global SPLIT, RUN, OUT
+    SPLIT, RUN, OUT = split, ROOT / run, ROOT / out
 
 
 def main(argv=None):
@@ -218,7 +247,13 @@ def main(argv=None):
     ap.add_argument('--budget', type=float, default=BUDGET, help='training minutes per lever')
     ap.add_argument('--parallel', type=int, default=2, help='levers at a time (one torch thread each)')
     ap.add_argument('--table', action='store_true', help='only print the table')
+    ap.add_argument('--split', default=SPLIT, choices=['valid', 'test'], help='where the levers are compared')
+    ap.add_argument('--run', default=str(RUN.relative_to(ROOT)), help='run folder with the data, sid, baselines stages')
+    ap.add_argument('--out', default=str(OUT.relative_to(ROOT)), help='folder of the lever runs')
+    ap.add_argument('--results', help='results file (default: bench/results/sft_levers_<split>.json)')
     a = ap.parse_args(argv)
+    configure(a.split, a.run, a.out)
+    RESULTS = Path(a.results) if a.results else results_file(SPLIT)
     res = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if not a.table:
         todo = [k for k in (a.only or LEVERS) if a.only or k not in res]
