@@ -8,12 +8,10 @@ STAMP  := $(VENV)/.installed
 RUN    ?= runs/demo
 LESSONS := $(shell python3 tools/lessons.py --list)
 # The one way notebooks become the package: ruff format (ruff.toml) on the reference notebooks (the lessons keep their
-# short teaching cells), nbdev_export, ruff format on the exported modules (nbdev writes its cell markers with one blank
-# line and wraps `__all__` at 120 + 10 characters; ruff gives them PEP 8's layout and wraps the lessons' long lines),
-# then nbdev_clean. `make sync-check` runs the same and fails on any change. A plain `nbdev_export` gives the same code
-# with nbdev's whitespace; `make export` is the command to run before committing.
+# short teaching cells), then nbdev_export and nbdev_clean. The modules are nbdev's verbatim output (its cell markers
+# and `__all__` layout), so a plain `nbdev_export` reproduces them; `make sync-check` runs the same and fails on change.
 REFNBS := $(filter-out $(LESSONS),$(wildcard nbs/*.ipynb nbs/*/*.ipynb))
-EXPORT  = $(BIN)/ruff format -q $(REFNBS) && $(BIN)/nbdev_export && $(BIN)/ruff format -q minionerec/ && $(BIN)/nbdev_clean
+EXPORT  = $(BIN)/ruff format -q $(REFNBS) && $(BIN)/nbdev_export && $(BIN)/nbdev_clean
 
 .PHONY: install demo toy test stress sync-check lint nbtest nbkernel pytest lab export lessons site chromium
 
@@ -80,11 +78,12 @@ nbtest: $(STAMP)
 	@empty=$$(mktemp -d); echo "nbdev_test with MINIONEREC_DATA=$$empty (empty)"; \
 	MINIONEREC_DATA=$$empty $(NBENV) $(BIN)/nbdev_test --n_workers 2 --timing; rc=$$?; rmdir $$empty; exit $$rc
 
-# ruff.toml's rules (line length 120 included) and the formatter's check on the package, its source notebooks (the
-# reference ones) and bench/tools/tests.
+# ruff.toml's rules on bench/tools/tests; names and syntax on the exported package (nbdev's own layout); the formatter's
+# check on the notebooks that are the package's source and on bench/tools/tests.
 lint: $(STAMP)
-	$(BIN)/ruff check minionerec/ bench/ tools/ tests/
-	$(BIN)/ruff format --check minionerec/ $(REFNBS) bench/ tools/ tests/
+	$(BIN)/ruff check bench/ tools/ tests/
+	$(BIN)/ruff check --select F,E9 minionerec/
+	$(BIN)/ruff format --check $(REFNBS) bench/ tools/ tests/
 
 # Every notebook top to bottom in a real Jupyter kernel, as "Run All" in JupyterLab runs it (nbdev_test runs
 # no kernel and skips `eval: false` cells): once with MINIONEREC_DATA unset, once set to the data folder. nbmake (a

@@ -23,20 +23,8 @@ from .metrics import DEFAULT_KS, metrics_from_ranks, metrics_table, ranks_from_s
 from .sasrec import SASRec, SASRecConfig
 
 # %% auto #0
-__all__ = [
-    'CONFIG',
-    'encode_split',
-    'popularity_counts',
-    'Popularity',
-    'evaluate_scores',
-    'BaselinesConfig',
-    'sasrec_config',
-    'train_sasrec',
-    'plot_history',
-    'run_baselines',
-    'main',
-]
-
+__all__ = ['CONFIG', 'encode_split', 'popularity_counts', 'Popularity', 'evaluate_scores', 'BaselinesConfig', 'sasrec_config',
+           'train_sasrec', 'plot_history', 'run_baselines', 'main']
 
 # %% ../nbs/41_baselines.ipynb #d969f7bf
 def _pad_left(rows: list[list[int]], T: int) -> torch.Tensor:
@@ -67,7 +55,6 @@ def encode_split(
         p = [[ix[i] for i in h] for h in ds.past_items(split)]
         out['past'] = _pad_left(p, max(1, max((len(x) for x in p), default=1)))
     return out
-
 
 # %% ../nbs/41_baselines.ipynb #62f57344
 def popularity_counts(
@@ -104,7 +91,6 @@ class Popularity(nn.Module):
         s[:, 0] = float('-inf')
         return s
 
-
 # %% ../nbs/41_baselines.ipynb #51954ab6
 @torch.no_grad()
 def evaluate_scores(
@@ -138,7 +124,6 @@ def evaluate_scores(
     r = np.concatenate(ranks)
     m = metrics_from_ranks(r, ks)
     return (m, r) if return_ranks else m
-
 
 # %% ../nbs/41_baselines.ipynb #0f2dd2ee
 @dataclass
@@ -210,7 +195,6 @@ def sasrec_config(cfg: BaselinesConfig, num_items: int) -> SASRecConfig:
         dropout=cfg.dropout,
         attn_dropout=cfg.attn_dropout,
     )
-
 
 # %% ../nbs/41_baselines.ipynb #bed5d319
 def train_sasrec(
@@ -321,7 +305,6 @@ def train_sasrec(
         'train_seconds': best['seconds'],
     }
 
-
 # %% ../nbs/41_baselines.ipynb #f93fe0f8
 def plot_history(
     hist: dict,  # from `train_sasrec`
@@ -391,7 +374,6 @@ def run_baselines(
         plot_history(hist, pop_valid, out / 'training.png')
     return {**res, 'history': hist, 'model': r['model']}
 
-
 # %% ../nbs/41_baselines.ipynb #98dc94ae
 def main(argv: list[str] | None = None):
     "Entry point: train and evaluate both baselines, print the table."
@@ -409,7 +391,6 @@ def main(argv: list[str] | None = None):
     if cfg.out:
         print(f"wrote {cfg.out}/metrics.json, history.json, training.png, sasrec/, checkpoint.pt")
     return res
-
 
 # %% ../nbs/41_baselines.ipynb #7db8144e
 #| eval: false

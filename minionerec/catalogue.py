@@ -13,17 +13,8 @@ import torch
 from .metrics import ranks_from_lists
 
 # %% auto #0
-__all__ = [
-    'LEVEL_LETTERS',
-    'sid_token',
-    'parse_token',
-    'sid_tokens',
-    'sid_string',
-    'is_sid_token',
-    'split_sid',
-    'CatalogueTrie',
-    'Catalogue',
-]
+__all__ = ['LEVEL_LETTERS', 'sid_token', 'parse_token', 'sid_tokens', 'sid_string', 'is_sid_token', 'split_sid', 'CatalogueTrie',
+           'Catalogue']
 
 # %% ../nbs/14_catalogue.ipynb #161aae16
 LEVEL_LETTERS = 'abcdefghijklmnopqrstuvwxyz'
@@ -81,7 +72,6 @@ def split_sid(
     for t in toks:
         parse_token(t)
     return toks
-
 
 # %% ../nbs/14_catalogue.ipynb #dbaa3a46
 class CatalogueTrie:
@@ -234,7 +224,6 @@ class CatalogueTrie:
             e = row.index(self.eos_id) if self.eos_id in row else -1  # no EOS: the hypothesis never ended
             out.append(self.index_of.get(tuple(row[:e]), -1) if e >= 0 else -1)
         return torch.tensor(out, dtype=torch.long, device=gen.device)
-
 
 # %% ../nbs/14_catalogue.ipynb #a8c140f3
 class Catalogue:

@@ -13,28 +13,9 @@ from accelerate import PartialState
 from matplotlib.figure import Figure
 
 # %% auto #0
-__all__ = [
-    'DATA_SOURCES',
-    'repo_root',
-    'data_root',
-    'real_data',
-    'lesson_size',
-    'atomic_write',
-    'atomic_write_text',
-    'atomic_write_json',
-    'atomic_torch_save',
-    'short_sha1',
-    'write_manifest',
-    'subplots',
-    'pick_device',
-    'dist_state',
-    'launch_info',
-    'stage_processes',
-    'run_info',
-    'dataclass_parser',
-    'parse_config',
-]
-
+__all__ = ['DATA_SOURCES', 'repo_root', 'data_root', 'real_data', 'lesson_size', 'atomic_write', 'atomic_write_text',
+           'atomic_write_json', 'atomic_torch_save', 'short_sha1', 'write_manifest', 'subplots', 'pick_device',
+           'dist_state', 'launch_info', 'stage_processes', 'run_info', 'dataclass_parser', 'parse_config']
 
 # %% ../nbs/02_core.ipynb #5ac8f772
 def repo_root() -> Path:
@@ -45,7 +26,6 @@ def repo_root() -> Path:
             if (p / 'settings.ini').exists():
                 return p
     raise FileNotFoundError("No settings.ini found above the minionerec package or the working directory")
-
 
 # %% ../nbs/02_core.ipynb #56521859
 def data_root(
@@ -65,7 +45,6 @@ def data_root(
             f"No data folder: tried {[str(c) for c in cands]} (pass --data-dir or set MINIONEREC_DATA)"
         )
     return None
-
 
 # %% ../nbs/02_core.ipynb #289feaf9
 DATA_SOURCES = {  # dataset folder in the data root -> what to put there, and where it comes from
@@ -96,7 +75,6 @@ def real_data(
         )
     return None
 
-
 # %% ../nbs/02_core.ipynb #2ffd32ef
 def lesson_size(
     full,  # the setting a learner (and `make lessons`) runs
@@ -104,7 +82,6 @@ def lesson_size(
 ):
     "`quick` when `MINIONEREC_QUICK` is set (and not 0), else `full`."
     return quick if os.environ.get('MINIONEREC_QUICK', '') not in ('', '0') else full
-
 
 # %% ../nbs/02_core.ipynb #2bed28d2
 def atomic_write(
@@ -187,7 +164,6 @@ def write_manifest(
         ),
     )
 
-
 # %% ../nbs/02_core.ipynb #55ca616f
 def subplots(
     nrows: int = 1,
@@ -200,7 +176,6 @@ def subplots(
         fig = Figure(**kw)
         return fig, fig.subplots(nrows, ncols)
     return plt.subplots(nrows, ncols, **kw)
-
 
 # %% ../nbs/02_core.ipynb #c9de2037
 def pick_device(device: str = 'auto'):
@@ -255,7 +230,6 @@ def stage_processes():
                 sys.stderr.flush()
                 os._exit(0)
 
-
 # %% ../nbs/02_core.ipynb #577bac04
 def run_info(
     root: str | os.PathLike | None = None,  # the git checkout whose commit is recorded (default: the repository)
@@ -271,7 +245,6 @@ def run_info(
     return dict(
         commit=commit, machine=f"{platform.machine()}, {cores} CPU cores, {gpu}", date=time.strftime('%Y-%m-%d')
     )
-
 
 # %% ../nbs/02_core.ipynb #682ecc6c
 def _arg_kwargs(f: dataclasses.Field, hints: dict) -> dict:

@@ -13,19 +13,8 @@ from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 from .catalogue import CatalogueTrie
 
 # %% auto #0
-__all__ = [
-    'TrieLogitsProcessor',
-    'Ban',
-    'generation_config',
-    'BeamResult',
-    'constrained_beam_search',
-    'finalize_beams',
-    'trie_beam_search',
-    'score_catalogue',
-    'lp_gather',
-    'prefix_allowed_tokens_fn',
-]
-
+__all__ = ['TrieLogitsProcessor', 'Ban', 'generation_config', 'BeamResult', 'constrained_beam_search', 'finalize_beams',
+           'trie_beam_search', 'score_catalogue', 'lp_gather', 'prefix_allowed_tokens_fn']
 
 # %% ../nbs/43_decoding.ipynb #afe11745
 class TrieLogitsProcessor(LogitsProcessor):
@@ -113,7 +102,6 @@ def _apply_ban(
     prompt = torch.arange(len(state), device=state.device) // rows_per_prompt
     ok &= ~ban.dead[prompt.unsqueeze(1), trie.table[state, :-1].long()]
     ok[:, eos_col] &= ~ban.items[prompt, trie.item_of[state]]
-
 
 # %% ../nbs/43_decoding.ipynb #33437707
 def generation_config(
@@ -228,7 +216,6 @@ def finalize_beams(items: torch.Tensor, scores: torch.Tensor) -> tuple[torch.Ten
     order = scores.argsort(dim=1, descending=True, stable=True)
     return items.gather(1, order), scores.gather(1, order)
 
-
 # %% ../nbs/43_decoding.ipynb #fb52942c
 @torch.no_grad()
 def trie_beam_search(
@@ -311,7 +298,6 @@ def trie_beam_search(
         cache, logp = _out_cache(out), out.logits[:, -1].float().log_softmax(-1)
     return _beam_result(trie, pool_tok, pool)
 
-
 # %% ../nbs/43_decoding.ipynb #e7b55ef6
 def _cache_kw(model) -> str:
     "Name of the KV-cache argument of `model.forward` (`cache` in transformers ≥ 5.2x, else `past_key_values`)."
@@ -367,7 +353,6 @@ def score_catalogue(
 def lp_gather(logp: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
     "`logp[n, t, ids[n, t]]`."
     return logp.gather(2, ids.unsqueeze(2)).squeeze(2)
-
 
 # %% ../nbs/43_decoding.ipynb #27bc2405
 def prefix_allowed_tokens_fn(trie: CatalogueTrie, prompt_len: int):

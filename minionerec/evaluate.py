@@ -24,19 +24,8 @@ from .models import load_model
 from .sid_index import load_index
 
 # %% auto #0
-__all__ = [
-    'HISTORY',
-    'CONFIG',
-    'recommend',
-    'evaluate_generative',
-    'summarize',
-    'add_exact_ranks',
-    'evaluate_sharded',
-    'EvalConfig',
-    'run_eval',
-    'main',
-]
-
+__all__ = ['HISTORY', 'CONFIG', 'recommend', 'evaluate_generative', 'summarize', 'add_exact_ranks', 'evaluate_sharded',
+           'EvalConfig', 'run_eval', 'main']
 
 # %% ../nbs/42_evaluate.ipynb #fe16ad96
 @torch.no_grad()
@@ -187,7 +176,6 @@ def evaluate_sharded(
     preds.sort(key=lambda p: p['sample_id'])
     return summarize(preds, num_beams, ks, invalid, catalogue.collisions > 0), preds
 
-
 # %% ../nbs/42_evaluate.ipynb #1ad8419b
 HISTORY = ('keep', 'exclude', 'both')  # evaluation protocols for items the user already had
 
@@ -279,7 +267,6 @@ def main(argv: list[str] | None = None):
     "Entry point of `python -m minionerec.evaluate`."
     with stage_processes():
         return run_eval(parse_config(EvalConfig, argv, prog='python -m minionerec.evaluate'))
-
 
 # %% ../nbs/42_evaluate.ipynb #a197fde5
 #| eval: false

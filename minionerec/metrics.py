@@ -12,26 +12,13 @@ import torch
 from .core import atomic_write_json
 
 # %% auto #0
-__all__ = [
-    'DEFAULT_KS',
-    'EVAL_KS',
-    'metrics_from_ranks',
-    'ranks_from_lists',
-    'metrics_from_lists',
-    'ranks_from_scores',
-    'metrics_from_scores',
-    'per_sample_ndcg',
-    'paired_difference',
-    'value_hit_rate',
-    'write_metrics',
-    'read_metrics',
-    'metrics_table',
-]
+__all__ = ['DEFAULT_KS', 'EVAL_KS', 'metrics_from_ranks', 'ranks_from_lists', 'metrics_from_lists', 'ranks_from_scores',
+           'metrics_from_scores', 'per_sample_ndcg', 'paired_difference', 'value_hit_rate', 'write_metrics',
+           'read_metrics', 'metrics_table']
 
 # %% ../nbs/01_metrics.ipynb #d2aab622
 DEFAULT_KS = (1, 5, 10, 20)  # full-ranking models (popularity, SASRec, the toy): every item is scored
 EVAL_KS = (1, 3, 5, 10, 20, 50)  # generative models: constrained beam lists, 50 beams by default
-
 
 # %% ../nbs/01_metrics.ipynb #6c68b10b
 def metrics_from_ranks(
@@ -54,7 +41,6 @@ def metrics_from_ranks(
         out[f'NDCG@{k}'] = float(np.where(r < k, gain, 0.0).mean())
     return out
 
-
 # %% ../nbs/01_metrics.ipynb #7f737b68
 def ranks_from_lists(
     ranked: Sequence[Sequence],  # per sample, the recommended items best first
@@ -75,7 +61,6 @@ def ranks_from_lists(
 def metrics_from_lists(ranked, targets, ks: Iterable[int] = DEFAULT_KS) -> dict[str, float]:
     "HR@K / NDCG@K of ranked lists against targets."
     return metrics_from_ranks(ranks_from_lists(ranked, targets), ks)
-
 
 # %% ../nbs/01_metrics.ipynb #102f8e41
 def ranks_from_scores(
@@ -120,7 +105,6 @@ def metrics_from_scores(
     "HR@K / NDCG@K under full ranking of a `[B, V]` score matrix (padding excluded)."
     return metrics_from_ranks(ranks_from_scores(scores, targets, history, exclude_history), ks)
 
-
 # %% ../nbs/01_metrics.ipynb #b7e44e43
 def per_sample_ndcg(
     ranks,  # per sample, the 0-based rank of the target (None or inf = miss)
@@ -152,7 +136,6 @@ def value_hit_rate(
     v = np.array([values.get(str(p['target']), 0.0) for p in preds], dtype=float)
     hit = np.array([p['rank'] is not None and p['rank'] < k for p in preds], dtype=float)
     return float((v * hit).sum() / v.sum()) if v.sum() > 0 else 0.0
-
 
 # %% ../nbs/01_metrics.ipynb #f8af52b2
 def write_metrics(

@@ -13,19 +13,8 @@ from tokenizers import Tokenizer, decoders, models as bpe_models, pre_tokenizers
 from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM, TrainerCallback
 
 # %% auto #0
-__all__ = [
-    'PAD',
-    'BOS',
-    'EOS',
-    'train_tokenizer',
-    'add_sid_tokens',
-    'tiny_config',
-    'build_tiny',
-    'load_tokenizer',
-    'load_model',
-    'add_dropout',
-    'TimeLimit',
-]
+__all__ = ['PAD', 'BOS', 'EOS', 'train_tokenizer', 'add_sid_tokens', 'tiny_config', 'build_tiny', 'load_tokenizer', 'load_model',
+           'add_dropout', 'TimeLimit']
 
 # %% ../nbs/21_models.ipynb #2ae3d1b5
 PAD, BOS, EOS = '<|endoftext|>', '<|im_start|>', '<|im_end|>'
@@ -69,7 +58,6 @@ def add_sid_tokens(
     if bad:
         raise ValueError(f"SID tokens that do not encode to exactly one id: {bad[:5]}")
     return n
-
 
 # %% ../nbs/21_models.ipynb #689800e9
 def tiny_config(
@@ -117,7 +105,6 @@ def build_tiny(
         tok.save_pretrained(out)
     return model, tok
 
-
 # %% ../nbs/21_models.ipynb #b6cb976e
 def load_tokenizer(name_or_path: str | os.PathLike):
     "`PreTrainedTokenizerFast.from_pretrained` (keeps the saved pre-tokenizer), left padding, a pad token."
@@ -149,7 +136,6 @@ def load_model(
     model.config.pad_token_id, model.config.eos_token_id = tok.pad_token_id, tok.eos_token_id
     return model, tok
 
-
 # %% ../nbs/21_models.ipynb #377ba103
 def add_dropout(
     model,  # a decoder-only HF causal LM with `model.model.layers[i].self_attn / .mlp` (Llama, Qwen, Mistral…)
@@ -173,7 +159,6 @@ def add_dropout(
         if hasattr(l.self_attn, 'attention_dropout'):
             l.self_attn.attention_dropout = p
     return hooks
-
 
 # %% ../nbs/21_models.ipynb #40c0ebdc
 class TimeLimit(TrainerCallback):

@@ -17,25 +17,8 @@ from .sid_index import index_codes, load_index
 from .metrics import metrics_table, read_metrics, write_metrics
 
 # %% auto #0
-__all__ = [
-    'STAGES',
-    'CONFIG',
-    'Stage',
-    'to_argv',
-    'stage_hashes',
-    'read_stage',
-    'stage_command',
-    'run_stage',
-    'collect',
-    'plot_code_usage',
-    'load_config',
-    'stage_deps',
-    'run_graph',
-    'PipelineConfig',
-    'run_pipeline',
-    'main',
-]
-
+__all__ = ['STAGES', 'CONFIG', 'Stage', 'to_argv', 'stage_hashes', 'read_stage', 'stage_command', 'run_stage', 'collect',
+           'plot_code_usage', 'load_config', 'stage_deps', 'run_graph', 'PipelineConfig', 'run_pipeline', 'main']
 
 # %% ../nbs/50_pipeline.ipynb #312cc579
 @dataclass
@@ -71,7 +54,6 @@ STAGES = [
 # `control` is RL's matched control: the SFT model trained on with SFT for RL's wall-clock minutes
 # (configs/scientific.yaml).
 
-
 # %% ../nbs/50_pipeline.ipynb #5926a3e2
 def to_argv(
     section: dict | None,  # a stage's config section
@@ -95,7 +77,6 @@ def to_argv(
         else:
             out += [flag, str(v)]
     return out
-
 
 # %% ../nbs/50_pipeline.ipynb #7eccf9a2
 def _hash(obj) -> str:
@@ -131,7 +112,6 @@ def read_stage(folder: Path) -> dict | None:
     "The pipeline's `stage.json` in `folder`, or None."
     p = Path(folder) / 'stage.json'
     return json.loads(p.read_text()) if p.exists() else None
-
 
 # %% ../nbs/50_pipeline.ipynb #814117ca
 def stage_command(
@@ -188,7 +168,6 @@ def run_stage(
         finished=time.strftime('%Y-%m-%dT%H:%M:%S'),
     )
     return 'resumed' if resume else 'ran'
-
 
 # %% ../nbs/50_pipeline.ipynb #1d04bc6c
 def collect(run_dir: Path, cols=('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid')) -> dict:
@@ -254,7 +233,6 @@ def load_config(path: str | os.PathLike) -> dict:
     cfg.setdefault('run_dir', f'runs/{p.stem}')
     return cfg
 
-
 # %% ../nbs/50_pipeline.ipynb #7e612fac
 def stage_deps(cfg: dict, stages: list[Stage]) -> dict[str, set[str]]:
     "Each stage's upstream stages among `stages`: the folders it reads and the `@stage/...` files its config names."
@@ -275,7 +253,6 @@ def _cores() -> int:
         if hasattr(os, 'sched_getaffinity')
         else os.cpu_count() or 1
     )
-
 
 # %% ../nbs/50_pipeline.ipynb #47f3e7fc
 def run_graph(
@@ -352,7 +329,6 @@ def run_graph(
         raise
     return times
 
-
 # %% ../nbs/50_pipeline.ipynb #1eef514c
 @dataclass
 class PipelineConfig:
@@ -420,7 +396,6 @@ def main(argv: list[str] | None = None):
     "Entry point of `python -m minionerec.pipeline`."
     with stage_processes():
         return run_pipeline(parse_config(PipelineConfig, argv, prog='python -m minionerec.pipeline'))
-
 
 # %% ../nbs/50_pipeline.ipynb #4e2193ac
 #| eval: false

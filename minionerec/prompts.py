@@ -11,18 +11,8 @@ from typing import Sequence
 from .core import atomic_write_json
 
 # %% auto #0
-__all__ = [
-    'TASKS',
-    'SEQ_TASKS',
-    'SID_OUT',
-    'PLAIN',
-    'STYLES',
-    'PROMPT_FILE',
-    'PROMPT_DEFAULTS',
-    'PromptBuilder',
-    'save_prompt_settings',
-    'prompt_settings',
-]
+__all__ = ['TASKS', 'SEQ_TASKS', 'SID_OUT', 'PLAIN', 'STYLES', 'PROMPT_FILE', 'PROMPT_DEFAULTS', 'PromptBuilder',
+           'save_prompt_settings', 'prompt_settings']
 
 # %% ../nbs/22_prompts.ipynb #af8838e1
 TASKS = ('seq_sid', 'title2sid', 'sid2title', 'seq_sid2title', 'seq_title', 'seq_title2sid')
@@ -43,7 +33,6 @@ _INSTR = {
 }
 PLAIN = "### Instruction:\n{instruction}\n\n### Response:\n"
 STYLES = ('text', 'compact')
-
 
 # %% ../nbs/22_prompts.ipynb #2e621637
 @dataclass
@@ -164,7 +153,6 @@ class PromptBuilder:
             ids += x
             target += [j if j > 0 else -1] * len(x)  # the first item has no history: not predicted
         return {'input_ids': ids, 'completion_mask': [int(t >= 0) for t in target], 'target': target}
-
 
 # %% ../nbs/22_prompts.ipynb #a78b3472
 PROMPT_FILE = 'prompt.json'

@@ -8,20 +8,8 @@ import argparse, json, re, sys
 from .core import repo_root
 
 # %% auto #0
-__all__ = [
-    'RESULTS',
-    'TABLES',
-    'scientific_table',
-    'scientific_rl_table',
-    'decode_table',
-    'sft_levers_table',
-    'rl_levers_table',
-    'load',
-    'render',
-    'update_blocks',
-    'main',
-]
-
+__all__ = ['RESULTS', 'TABLES', 'scientific_table', 'scientific_rl_table', 'decode_table', 'sft_levers_table', 'rl_levers_table',
+           'load', 'render', 'update_blocks', 'main']
 
 # %% ../nbs/51_results.ipynb #b3d3b27a
 def scientific_table(res: dict) -> str:
@@ -117,7 +105,6 @@ def decode_table(res: dict) -> str:
         ]
     )
 
-
 # %% ../nbs/51_results.ipynb #47a2c0b9
 def sft_levers_table(res: dict) -> str:
     "The markdown table of the README and lesson 20."
@@ -167,7 +154,6 @@ def rl_levers_table(res: dict) -> str:
         )
     return '\n'.join(rows)
 
-
 # %% ../nbs/51_results.ipynb #78851586
 RESULTS = repo_root() / 'bench' / 'results'
 TABLES = {  # name -> (results file in bench/results, its table function)
@@ -205,7 +191,6 @@ def update_blocks(text: str) -> str:
 
     return _BLOCK.sub(sub, text)
 
-
 # %% ../nbs/51_results.ipynb #48a7f97f
 def main(argv: list[str] | None = None):
     "Print tables, or rewrite / check README.md's generated blocks."
@@ -239,7 +224,6 @@ def main(argv: list[str] | None = None):
     for n in a.names or TABLES:
         t = render(n)
         print(f"## {n}\n\n{t if t is not None else f'(no results: bench/results/{TABLES[n][0]} does not exist)'}\n")
-
 
 # %% ../nbs/51_results.ipynb #89f867de
 #| eval: false

@@ -13,21 +13,9 @@ import torch
 from .catalogue import Catalogue
 
 # %% auto #0
-__all__ = [
-    'REWARDS',
-    'rule_reward',
-    'ranking_penalties',
-    'ranking_reward',
-    'hierarchical_reward',
-    'semantic_reward',
-    'collaborative_reward',
-    'group_ranks',
-    'zero_advantage_fraction',
-    'Rollout',
-    'CatalogueReward',
-    'make_rewards',
-]
-
+__all__ = ['REWARDS', 'rule_reward', 'ranking_penalties', 'ranking_reward', 'hierarchical_reward', 'semantic_reward',
+           'collaborative_reward', 'group_ranks', 'zero_advantage_fraction', 'Rollout', 'CatalogueReward',
+           'make_rewards']
 
 # %% ../nbs/31_rewards.ipynb #d885101e
 def rule_reward(
@@ -38,7 +26,6 @@ def rule_reward(
     if len(gen) != len(targets):
         raise ValueError(f"{len(gen)} completions but {len(targets)} targets")
     return [float(g == t) for g, t in zip(gen, targets)]
-
 
 # %% ../nbs/31_rewards.ipynb #cc889ec1
 def ranking_penalties(G: int) -> list[float]:
@@ -62,7 +49,6 @@ def ranking_reward(
         out += [x if x or not any(h) else pen[i] for i, x in enumerate(h)]
     return out
 
-
 # %% ../nbs/31_rewards.ipynb #083f5dfb
 def hierarchical_reward(
     gen: Sequence[Sequence[str]],  # generated SID tokens per completion
@@ -84,7 +70,6 @@ def hierarchical_reward(
         out.append(0.0 if k == 0 else float(weights[min(k, len(weights) - 1) - 1]))
     return out
 
-
 # %% ../nbs/31_rewards.ipynb #73e01851
 def semantic_reward(
     gen: Sequence[str],  # generated item id per completion
@@ -97,7 +82,6 @@ def semantic_reward(
     num = (a * b).sum(1)
     den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12
     return (num / den).astype(float).tolist()
-
 
 # %% ../nbs/31_rewards.ipynb #60002b9b
 def collaborative_reward(
@@ -122,7 +106,6 @@ def collaborative_reward(
     s = torch.where((hist > 0).any(1), s.float().cpu(), torch.zeros_like(s.float().cpu()))
     return s.tolist()
 
-
 # %% ../nbs/31_rewards.ipynb #f5a165ed
 def group_ranks(
     scores: Sequence[float],  # one per completion, groups of G consecutive
@@ -134,7 +117,6 @@ def group_ranks(
     ties = (x.unsqueeze(2) == x.unsqueeze(1)).sum(2).double() - 1
     return ((lower + ties / 2) / max(G - 1, 1)).view(-1).tolist()
 
-
 # %% ../nbs/31_rewards.ipynb #f8ad7da6
 def zero_advantage_fraction(
     rewards: Sequence[float],  # one per completion, groups of G consecutive
@@ -143,7 +125,6 @@ def zero_advantage_fraction(
     "Fraction of groups whose rewards are all equal (zero advantage for every member)."
     r = torch.as_tensor(rewards, dtype=torch.float64).view(-1, G)
     return float(torch.isclose(r.std(1), torch.zeros(r.shape[0], dtype=torch.float64)).double().mean())
-
 
 # %% ../nbs/31_rewards.ipynb #98a752a3
 class Rollout(NamedTuple):
@@ -234,7 +215,6 @@ class CatalogueReward:
         if log_metric is not None:  # this reward alone: would its groups teach anything?
             log_metric(f'zero_advantage/{self.__name__}', zero_advantage_fraction(out, self.G))
         return out
-
 
 # %% ../nbs/31_rewards.ipynb #5abb83e1
 REWARDS = ('rule', 'ranking', 'hierarchical', 'semantic', 'collaborative', 'collaborative_rank')

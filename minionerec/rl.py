@@ -30,21 +30,8 @@ from .rewards import REWARDS, make_rewards
 from .rollouts import GROUP_MODES, binding_of, catalogue_groups, prompt_history_mask, rl_dataset
 
 # %% auto #0
-__all__ = [
-    'CONFIG',
-    'TRL_MINOR',
-    'PRESETS',
-    'PLOTS',
-    'RLConfig',
-    'check_trl',
-    'RecGRPOTrainer',
-    'grpo_config',
-    'step_logs',
-    'plot_logs',
-    'run_rl',
-    'main',
-]
-
+__all__ = ['CONFIG', 'TRL_MINOR', 'PRESETS', 'PLOTS', 'RLConfig', 'check_trl', 'RecGRPOTrainer', 'grpo_config', 'step_logs',
+           'plot_logs', 'run_rl', 'main']
 
 # %% ../nbs/35_rl_stage.ipynb #d354925f
 @dataclass
@@ -133,7 +120,6 @@ def check_trl():
     if 'self._generate_single_turn(' not in inspect.getsource(GRPOTrainer._generate):
         raise RuntimeError("GRPOTrainer._generate no longer calls _generate_single_turn")
 
-
 # %% ../nbs/35_rl_stage.ipynb #42421f3a
 class RecGRPOTrainer(GRPOTrainer):
     "TRL's `GRPOTrainer` whose rollouts are catalogue items: one hook (`_generate_single_turn`) overridden."
@@ -189,7 +175,6 @@ class RecGRPOTrainer(GRPOTrainer):
         self._metrics[mode]['time/generate'].append(time.perf_counter() - t0)
         return completion_ids, None
 
-
 # %% ../nbs/35_rl_stage.ipynb #35fcb39a
 PRESETS = {
     'minionerec': dict(
@@ -222,7 +207,6 @@ def grpo_config(
         | kwargs
     )
     return GRPOConfig(**kw)
-
 
 # %% ../nbs/35_rl_stage.ipynb #412fe410
 PLOTS = (
@@ -274,7 +258,6 @@ def plot_logs(logs: list[dict], path: str | os.PathLike | None = None):
     if path is not None:
         fig.savefig(path, dpi=100)
     return fig
-
 
 # %% ../nbs/35_rl_stage.ipynb #bcfb6b1d
 def _valid_eval(model, builder, cat, ds, c: RLConfig) -> dict:
@@ -413,7 +396,6 @@ def main(argv: list[str] | None = None):
     "Entry point of `python -m minionerec.rl`."
     with stage_processes():
         return run_rl(parse_config(RLConfig, argv, prog='python -m minionerec.rl'))
-
 
 # %% ../nbs/35_rl_stage.ipynb #1e98bcae
 #| eval: false

@@ -18,7 +18,6 @@ from .prompts import PromptBuilder
 # %% auto #0
 __all__ = ['GROUP_MODES', 'rl_dataset', 'binding_of', 'catalogue_groups', 'prompt_history_mask']
 
-
 # %% ../nbs/32_rollouts.ipynb #c863dfb4
 def rl_dataset(
     ds,  # a `RecDataset` with a train split
@@ -59,7 +58,6 @@ def rl_dataset(
 def binding_of(dataset) -> dict:
     "sample_id -> (prompt, target) of a dataset made by `rl_dataset`."
     return {s: (p, t) for s, p, t in zip(dataset['sample_id'], dataset['prompt'], dataset['target'])}
-
 
 # %% ../nbs/32_rollouts.ipynb #61b95b27
 GROUP_MODES = ('beam', 'beam_sample', 'sample')
@@ -112,7 +110,6 @@ def catalogue_groups(
         raise RuntimeError(f"a group holds fewer than G={G} catalogue items (catalogue of {len(trie)} items)")
     seqs, lens = trie.seqs.to(items.device), trie.lengths.to(items.device)
     return [seqs[i, : lens[i] + 1].tolist() for i in items.reshape(-1).tolist()]
-
 
 # %% ../nbs/32_rollouts.ipynb #526a2e24
 def prompt_history_mask(

@@ -19,7 +19,6 @@ from .core import atomic_torch_save, atomic_write, atomic_write_json
 # %% auto #0
 __all__ = ['SASRecConfig', 'SASRec']
 
-
 # %% ../nbs/44_sasrec.ipynb #f6b7ee20
 @dataclass
 class SASRecConfig:
@@ -96,7 +95,6 @@ class _Block(nn.Module):
 
     def forward(self, x, mask):
         return self.ffn(self.attn(x, mask))
-
 
 # %% ../nbs/44_sasrec.ipynb #49a9a2b3
 class SASRec(nn.Module):

@@ -29,7 +29,6 @@ from .sft_trainer import evaluate_samples, make_trainer, sid_token_ids
 # %% auto #0
 __all__ = ['CONFIG', 'SFTStageConfig', 'plot_curves', 'train_sft', 'main']
 
-
 # %% ../nbs/25_sft_stage.ipynb #f2e65975
 @dataclass
 class SFTStageConfig:
@@ -143,7 +142,6 @@ class SFTStageConfig:
 CONFIG = (
     SFTStageConfig  # the dataclass behind this stage's command line (`launch/check.py` validates arguments with it)
 )
-
 
 # %% ../nbs/25_sft_stage.ipynb #e7d0a161
 def plot_curves(log_history: list[dict], path=None, title: str = ''):
@@ -333,7 +331,6 @@ def main(argv: list[str] | None = None):
     "Entry point of `python -m minionerec.sft`."
     with stage_processes():
         return train_sft(parse_config(SFTStageConfig, argv, prog='python -m minionerec.sft'))
-
 
 # %% ../nbs/25_sft_stage.ipynb #71de96ab
 #| eval: false

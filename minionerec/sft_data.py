@@ -16,19 +16,8 @@ import torch
 from .prompts import SEQ_TASKS, TASKS, PromptBuilder
 
 # %% auto #0
-__all__ = [
-    'parse_tasks',
-    'build_samples',
-    'train_sequences',
-    'windows',
-    'item_values',
-    'normalize_values',
-    'vaft_weight',
-    'SFTDataset',
-    'SFTCollator',
-    'tokenizer_texts',
-]
-
+__all__ = ['parse_tasks', 'build_samples', 'train_sequences', 'windows', 'item_values', 'normalize_values', 'vaft_weight',
+           'SFTDataset', 'SFTCollator', 'tokenizer_texts']
 
 # %% ../nbs/23_sft_data.ipynb #30ad080e
 def parse_tasks(
@@ -119,7 +108,6 @@ def windows(
         end -= size - 1
     return out[::-1]
 
-
 # %% ../nbs/23_sft_data.ipynb #10d010d7
 def item_values(
     items: pd.DataFrame,  # the items table (`RecDataset.items`)
@@ -154,7 +142,6 @@ def vaft_weight(
 ):
     "VAFT sample weight `floor + scale · log1p(v_norm)`."
     return floor + scale * np.log1p(v_norm)
-
 
 # %% ../nbs/23_sft_data.ipynb #3a9b210e
 class SFTDataset(torch.utils.data.Dataset):
@@ -207,7 +194,6 @@ class SFTCollator:
             token_weight=tw,
             n_targets=torch.tensor(sum(f['n_targets'] for f in feats)),
         )
-
 
 # %% ../nbs/23_sft_data.ipynb #e3b708d3
 def tokenizer_texts(builder: PromptBuilder, samples: list[dict], n: int = 2000, seed: int = 0) -> list[str]:

@@ -19,16 +19,7 @@ from .models import TimeLimit
 from .sft_data import SFTCollator, SFTDataset
 
 # %% auto #0
-__all__ = [
-    'token_ce',
-    'weighted_loss',
-    'sid_token_ids',
-    'freeze_to_sid_rows',
-    'evaluate_samples',
-    'RecTrainer',
-    'make_trainer',
-]
-
+__all__ = ['token_ce', 'weighted_loss', 'sid_token_ids', 'freeze_to_sid_rows', 'evaluate_samples', 'RecTrainer', 'make_trainer']
 
 # %% ../nbs/24_sft_trainer.ipynb #ad860640
 def token_ce(
@@ -63,7 +54,6 @@ def weighted_loss(
     m = (labels[:, -keep:][:, 1:] != -100).float()
     return loss, ((ce * m).sum(1) / m.sum(1).clamp_min(1)).detach()
 
-
 # %% ../nbs/24_sft_trainer.ipynb #f4088829
 def sid_token_ids(tokenizer, sid_tokens: Sequence[str]) -> list[int]:
     "Token ids of the SID tokens (each must be one token of `tokenizer`)."
@@ -92,7 +82,6 @@ def freeze_to_sid_rows(
         mask[list(sid_ids)] = 1
         hooks.append(p.register_hook(lambda g, m=mask: g * m.to(g.dtype)))
     return hooks
-
 
 # %% ../nbs/24_sft_trainer.ipynb #72c82c5f
 def evaluate_samples(
@@ -177,7 +166,6 @@ class RecTrainer(Trainer):
         self.log(metrics)
         self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
         return metrics
-
 
 # %% ../nbs/24_sft_trainer.ipynb #3bf4f85c
 def make_trainer(

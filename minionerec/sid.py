@@ -15,18 +15,8 @@ from .sid_index import index_codes, load_index, save_sids
 from .text_emb import embedding_meta, encode_items, load_embeddings, load_items
 
 # %% auto #0
-__all__ = [
-    'CONFIG',
-    'SIDConfig',
-    'collab_rows',
-    'join_collaborative',
-    'given_codes',
-    'item_embeddings',
-    'sid_manifest',
-    'build_sids',
-    'main',
-]
-
+__all__ = ['CONFIG', 'SIDConfig', 'collab_rows', 'join_collaborative', 'given_codes', 'item_embeddings', 'sid_manifest',
+           'build_sids', 'main']
 
 # %% ../nbs/13_sid_stage.ipynb #deb5a58c
 @dataclass

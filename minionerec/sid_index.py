@@ -14,18 +14,8 @@ from .catalogue import LEVEL_LETTERS, parse_token, sid_string, sid_token, sid_to
 from .data.files import load_json
 
 # %% auto #0
-__all__ = [
-    'collision_groups',
-    'sid_report',
-    'dedup_codes',
-    'codes_to_sids',
-    'SIDIndexError',
-    'load_index',
-    'index_codes',
-    'save_sids',
-    'read_info',
-]
-
+__all__ = ['collision_groups', 'sid_report', 'dedup_codes', 'codes_to_sids', 'SIDIndexError', 'load_index', 'index_codes',
+           'save_sids', 'read_info']
 
 # %% ../nbs/15_sid_index.ipynb #95aacae7
 def collision_groups(
@@ -81,7 +71,6 @@ def sid_report(
         max_group=int(max(map(len, groups), default=1)),
     )
 
-
 # %% ../nbs/15_sid_index.ipynb #a0a620ed
 def dedup_codes(
     codes: np.ndarray,  # [N, L] int codes
@@ -105,7 +94,6 @@ def codes_to_sids(
 ) -> list[list[str]]:
     "Token lists, one per item (levels with code −1 are skipped)."
     return [[sid_token(l, k) for l, k in enumerate(row) if k >= 0] for row in np.asarray(codes).tolist()]
-
 
 # %% ../nbs/15_sid_index.ipynb #635f0126
 class SIDIndexError(ValueError):
@@ -194,7 +182,6 @@ def index_codes(index: dict[str, list[str]]) -> tuple[list[str], np.ndarray]:
             l, k = parse_token(t)
             codes[r, l] = k
     return ids, codes
-
 
 # %% ../nbs/15_sid_index.ipynb #0e263e4d
 def save_sids(

@@ -22,23 +22,9 @@ from .data.files import find_one
 from .data.lcrec import read_item_json
 
 # %% auto #0
-__all__ = [
-    'ITEM_FIELDS',
-    'DEFAULT_ENCODER',
-    'CONFIG',
-    'items_frame',
-    'item_texts',
-    'resolve_encoder',
-    'embed_texts',
-    'embedding_meta',
-    'meta_path',
-    'load_embeddings',
-    'save_embeddings',
-    'encode_items',
-    'load_items',
-    'EmbedConfig',
-    'main',
-]
+__all__ = ['ITEM_FIELDS', 'DEFAULT_ENCODER', 'CONFIG', 'items_frame', 'item_texts', 'resolve_encoder', 'embed_texts',
+           'embedding_meta', 'meta_path', 'load_embeddings', 'save_embeddings', 'encode_items', 'load_items',
+           'EmbedConfig', 'main']
 
 # %% ../nbs/11_text_emb.ipynb #8c64c543
 ITEM_FIELDS = ('title', 'description', 'brand', 'categories')
@@ -70,7 +56,6 @@ def item_texts(
     cols = [items[f].fillna('').astype(str).str.strip() for f in fields]
     return [' '.join(v for v in vals if v) for vals in zip(*cols)]
 
-
 # %% ../nbs/11_text_emb.ipynb #a601aa80
 DEFAULT_ENCODER = 'all-MiniLM-L6-v2'
 
@@ -97,7 +82,6 @@ def _pool(hidden, mask, pooling: str):
         idx = mask.sum(1) - 1
         return hidden[torch.arange(hidden.shape[0], device=hidden.device), idx]
     raise ValueError(f"pooling must be 'mean', 'cls' or 'last', got {pooling!r}")
-
 
 # %% ../nbs/11_text_emb.ipynb #cb297760
 def embed_texts(
@@ -130,7 +114,6 @@ def embed_texts(
             out[idx] = v.cpu().numpy()
     return out
 
-
 # %% ../nbs/11_text_emb.ipynb #7453a42a
 def _embed_distributed(texts, accelerator, **kw) -> np.ndarray:
     "Each process encodes `texts[rank::world]`; the chunks are gathered and put back in order."
@@ -149,7 +132,6 @@ def _embed_distributed(texts, accelerator, **kw) -> np.ndarray:
         if v is not None:
             out[i] = v
     return out
-
 
 # %% ../nbs/11_text_emb.ipynb #e8c1aecb
 def embedding_meta(items: pd.DataFrame, model: str, fields, max_length: int, pooling: str) -> dict:
@@ -210,7 +192,6 @@ def save_embeddings(path: str | os.PathLike, emb: np.ndarray, meta: dict) -> Pat
     write_manifest(path.parent, 'text_emb', file=meta_path(path).name, **meta)
     return path
 
-
 # %% ../nbs/11_text_emb.ipynb #a35db46e
 def encode_items(
     dataset_or_items,  # a dataset with an `.items` DataFrame, or the DataFrame
@@ -249,7 +230,6 @@ def encode_items(
     if path is not None and (accelerator is None or accelerator.is_main_process):
         save_embeddings(path, emb, meta)
     return emb
-
 
 # %% ../nbs/11_text_emb.ipynb #241b1699
 def load_items(data: str) -> pd.DataFrame:

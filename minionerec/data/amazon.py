@@ -15,7 +15,6 @@ from .files import iter_lines
 # %% auto #0
 __all__ = ['read_json_lines', 'clean_text', 'clean_title', 'k_core', 'read_amazon_raw']
 
-
 # %% ../../nbs/data/07_amazon.ipynb #ce39ac88
 def read_json_lines(path):
     "Yield `(line number, dict)` per non-empty line: JSON, or a Python dict literal (the 2014 dumps)."
@@ -65,7 +64,6 @@ def _unix(x) -> float | None:
         return (x if x.tzinfo else x.replace(tzinfo=timezone.utc)).timestamp()
     return datetime(x.year, x.month, x.day, tzinfo=timezone.utc).timestamp()
 
-
 # %% ../../nbs/data/07_amazon.ipynb #21a3890f
 def k_core(
     users,  # user of each interaction
@@ -84,7 +82,6 @@ def k_core(
             return keep, rounds
         keep &= ~bad
         rounds += 1
-
 
 # %% ../../nbs/data/07_amazon.ipynb #5974fc67
 def _read_meta(meta) -> tuple[dict, dict]:

@@ -14,18 +14,8 @@ from ..core import atomic_write_text, write_manifest
 from .files import get_field, load_json, read_jsonl
 
 # %% auto #0
-__all__ = [
-    'ITEM_COLS',
-    'SPLITS',
-    'as_text',
-    'make_items',
-    'split_frame',
-    'group_by_user',
-    'jsonable',
-    'write_jsonl',
-    'RecDataset',
-    'assert_same_dataset',
-]
+__all__ = ['ITEM_COLS', 'SPLITS', 'as_text', 'make_items', 'split_frame', 'group_by_user', 'jsonable', 'write_jsonl',
+           'RecDataset', 'assert_same_dataset']
 
 # %% ../../nbs/data/01_dataset.ipynb #a5af0a49
 ITEM_COLS = ['item_id', 'title', 'description', 'brand', 'categories']  # every items table (+ `value`, `sid`, ...)
@@ -65,7 +55,6 @@ def make_items(
         df['value'] = pd.to_numeric(df['value'], errors='coerce').astype(float)
     return df[ITEM_COLS + [c for c in df.columns if c not in ITEM_COLS]].reset_index(drop=True)
 
-
 # %% ../../nbs/data/01_dataset.ipynb #42cd483d
 def split_frame(users: list, histories: list, targets: list, ids=None, start: int = 0) -> pd.DataFrame:
     "A split table with the standard columns and dtypes (consecutive sample ids from `start` unless `ids`)."
@@ -96,7 +85,6 @@ def group_by_user(
         {str(u): s.tolist() for u, s in zip(uniq, np.split(tv, cuts))},
     )
 
-
 # %% ../../nbs/data/01_dataset.ipynb #50314523
 def jsonable(x):
     "NumPy scalars → Python, NaN → None (JSON has no NaN)."
@@ -110,7 +98,6 @@ def jsonable(x):
 def write_jsonl(path, rows) -> Path:
     "Write dicts as JSON Lines, atomically."
     return atomic_write_text(path, ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in rows))
-
 
 # %% ../../nbs/data/01_dataset.ipynb #2ad135f2
 @dataclass(repr=False, eq=False)
@@ -279,7 +266,6 @@ def _known_ids(ids: list, known: set, path, ln: int, key: str) -> list:
         if i not in known:
             raise ValueError(f"{path}: line {ln}: {key!r}: item id {i!r} is not in items.jsonl")
     return ids
-
 
 # %% ../../nbs/data/01_dataset.ipynb #97f558e8
 def assert_same_dataset(a: RecDataset, b: RecDataset, meta: bool = True):

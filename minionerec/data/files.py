@@ -11,19 +11,8 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = [
-    'read_text',
-    'iter_lines',
-    'load_json',
-    'read_jsonl',
-    'get_field',
-    'read_csv',
-    'item_id',
-    'find_one',
-    'check_known',
-    'expect_error',
-]
-
+__all__ = ['read_text', 'iter_lines', 'load_json', 'read_jsonl', 'get_field', 'read_csv', 'item_id', 'find_one', 'check_known',
+           'expect_error']
 
 # %% ../../nbs/data/03_files.ipynb #137b478e
 def _not_utf8(path, ln: int, byte: bytes, col: int) -> ValueError:
@@ -71,7 +60,6 @@ def iter_lines(
                 yield ln, (line.removeprefix('\ufeff') if ln == 1 else line)
         except (OSError, EOFError, zlib.error) as e:
             raise ValueError(f"{p}: line {ln + 1}: broken gzip data ({e})") from None
-
 
 # %% ../../nbs/data/03_files.ipynb #35fc5c0b
 def load_json(
@@ -139,7 +127,6 @@ def get_field(
         raise ValueError(f"{at}: {key!r} is {v!r}, expected {_TYPE_NAMES.get(tp, tp.__name__)}")
     return v
 
-
 # %% ../../nbs/data/03_files.ipynb #bf76229b
 def read_csv(
     path,  # a CSV file with a header line
@@ -164,7 +151,6 @@ def read_csv(
     except csv.Error as e:
         raise ValueError(f"{path}: line {rows.line_num}: {e}") from None
     return pd.DataFrame(data, columns=head, dtype=str)
-
 
 # %% ../../nbs/data/03_files.ipynb #6a2624d8
 def item_id(
@@ -195,7 +181,6 @@ def check_known(sequences: dict, known, path, meta_path):
         for i in seq:
             if i not in known:
                 raise ValueError(f"{path}: user {u!r}: item id {i!r} has no metadata in {meta_path}")
-
 
 # %% ../../nbs/data/03_files.ipynb #97fa25e9
 def expect_error(

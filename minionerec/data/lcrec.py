@@ -12,7 +12,6 @@ from .files import check_known, find_one, item_id, load_json
 # %% auto #0
 __all__ = ['read_item_json', 'read_lcrec']
 
-
 # %% ../../nbs/data/04_lcrec.ipynb #1eb37a8f
 def read_item_json(
     path,  # an `*.item.json`: {item_id: {title, description, brand, categories, ...}}
@@ -34,7 +33,6 @@ def read_item_json(
             raise ValueError(f"{path}: item {k!r} has a missing or empty title")
         recs.append({'item_id': k, **{f: x for f, x in v.items() if f != 'item_id'}})
     return make_items(recs, str(path))
-
 
 # %% ../../nbs/data/04_lcrec.ipynb #1c7a4ad8
 def read_lcrec(

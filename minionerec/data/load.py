@@ -15,7 +15,6 @@ It reads (or generates) the dataset, splits it, saves it to --out (RecDataset.sa
 MiniOneRec's layout to <out>/minionerec) and prints its statistics. The output is built in a temporary folder
 beside --out and moved into place at the end, so a failed run leaves no partial dataset behind.
 """
-
 from __future__ import annotations
 import json, os, re, shutil, sys, tempfile
 from dataclasses import dataclass, field
@@ -32,20 +31,8 @@ from .splits import split_dataset
 from .synthetic import make_synthetic
 
 # %% auto #0
-__all__ = [
-    'DATASETS',
-    'DATASET_KW',
-    'FORMATS',
-    'CONFIG',
-    'detect_format',
-    'read_dataset',
-    'load_rec_dataset',
-    'DataConfig',
-    'build_dataset',
-    'publish_folder',
-    'main',
-    'save_dataset',
-]
+__all__ = ['DATASETS', 'DATASET_KW', 'FORMATS', 'CONFIG', 'detect_format', 'read_dataset', 'load_rec_dataset', 'DataConfig',
+           'build_dataset', 'publish_folder', 'main', 'save_dataset']
 
 # %% ../../nbs/data/10_load.ipynb #9bfb9623
 DATASETS = {
@@ -139,7 +126,6 @@ def load_rec_dataset(
     if protocol == 'given' or (protocol == ds.protocol and history in (None, ds.meta.get('history'))):
         return split_dataset(ds, 'given')
     return split_dataset(ds, protocol, history)
-
 
 # %% ../../nbs/data/10_load.ipynb #47b4b052
 @dataclass

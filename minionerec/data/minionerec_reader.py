@@ -50,7 +50,6 @@ def read_sid_index(path) -> dict[str, str]:
             raise ValueError(f"{path}: item {k!r}: malformed SID token {bad!r} (expected like '<a_12>')")
     return {k: ''.join(v) for k, v in raw.items()}
 
-
 # %% ../../nbs/data/05_minionerec_reader.ipynb #7c931876
 def _read_split_csv(f: Path, titles: dict | None, sids: dict | None) -> tuple:
     "One split CSV: its table and parsed histories; fills `titles` / `sids` from its columns when asked."

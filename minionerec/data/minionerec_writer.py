@@ -13,7 +13,6 @@ from .dataset import ITEM_COLS, RecDataset, jsonable
 # %% auto #0
 __all__ = ['write_minionerec']
 
-
 # %% ../../nbs/data/08_minionerec_writer.ipynb #b5c2de2f
 def write_minionerec(
     ds: RecDataset,  # a dataset with splits

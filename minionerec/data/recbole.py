@@ -14,7 +14,6 @@ from .files import find_one, read_text
 # %% auto #0
 __all__ = ['read_atomic', 'recbole_files', 'read_item_text', 'read_id_map', 'rebuild_sequences', 'read_recbole']
 
-
 # %% ../../nbs/data/06_recbole.ipynb #e36dd4ce
 def read_atomic(path) -> tuple[pd.DataFrame, np.ndarray]:  # table of strings, file line of each row
     "A RecBole atomic file as strings (columns `name:type` → `name`) and the line of each row; ragged lines are errors."
@@ -40,7 +39,6 @@ def _need(df: pd.DataFrame, cols, path):
     lack = [c for c in cols if c not in df]
     if lack:
         raise ValueError(f"{path}: no {', '.join(lack)} column in the header {list(df.columns)}")
-
 
 # %% ../../nbs/data/06_recbole.ipynb #c27fdd4b
 _SPLIT_FILE = re.compile(r'^(?P<stem>.+)\.(?P<split>train|valid|test)\.inter$')
@@ -68,7 +66,6 @@ def recbole_files(path) -> tuple[dict[str, Path], str]:  # {split, or 'all' for 
     if plain:
         raise ValueError(f"{p}: both split files ({[f.name for f in split_fs]}) and {plain}; pass the file you mean")
     return {m['split']: f for f, m in sorted(split_fs.items(), key=lambda x: SPLITS.index(x[1]['split']))}, stems[0]
-
 
 # %% ../../nbs/data/06_recbole.ipynb #abd9e57d
 _TITLE_COLS = ('title', 'name', 'text')
@@ -103,7 +100,6 @@ def read_item_text(
             f"{looked[1].name}; pass id_titles=True (--id-titles) to use item ids as titles"
         )
     return make_items([{'item_id': i, 'title': f'item {i}'} for i in item_ids], f'{folder}/{stem}'), None
-
 
 # %% ../../nbs/data/06_recbole.ipynb #692898d0
 _TYPED = re.compile(r'^\w+:\w+$')
@@ -147,7 +143,6 @@ def _map_column(f: Path, df: pd.DataFrame, at: np.ndarray, col: str, idmap: dict
         out.append(' '.join(idmap[i] for i in ids) if seq else idmap[ids[0]])
     df[col] = out
 
-
 # %% ../../nbs/data/06_recbole.ipynb #fdc79a09
 def rebuild_sequences(
     rows: list[tuple[str, list[str], str, str]],  # (user, history, target, where) of every sample row
@@ -188,7 +183,6 @@ def rebuild_sequences(
                 )
         seqs[u] = seq
     return seqs
-
 
 # %% ../../nbs/data/06_recbole.ipynb #f4790261
 def _sample_rows(f: Path, df: pd.DataFrame, at: np.ndarray) -> list[tuple[str, list[str], str, str]]:

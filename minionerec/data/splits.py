@@ -11,7 +11,6 @@ from .dataset import SPLITS, RecDataset, split_frame
 # %% auto #0
 __all__ = ['split_loo', 'split_chrono', 'split_dataset']
 
-
 # %% ../../nbs/data/02_splits.ipynb #6a56f4cc
 def split_loo(
     sequences: dict[str, list[str]],  # user_id -> item ids, oldest first
@@ -41,7 +40,6 @@ def split_loo(
         start += len(out[s])
     return out, {'loo_skipped_users': skipped}
 
-
 # %% ../../nbs/data/02_splits.ipynb #942eb8be
 def split_chrono(
     sequences: dict[str, list[str]],  # user_id -> item ids, oldest first
@@ -70,7 +68,6 @@ def split_chrono(
         part = samples[lo:hi]
         out[s] = split_frame([x[1] for x in part], [x[2] for x in part], [x[3] for x in part], start=lo)
     return out
-
 
 # %% ../../nbs/data/02_splits.ipynb #fc987ec7
 def split_dataset(

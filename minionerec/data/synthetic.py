@@ -156,7 +156,6 @@ def _parse_topics() -> list[dict]:
         )
     return out
 
-
 # %% ../../nbs/data/09_synthetic.ipynb #dce2f539
 def _cap(s: str) -> str:
     return ' '.join(w[:1].upper() + w[1:] for w in s.split(' '))

@@ -12,17 +12,8 @@ from tqdm.auto import trange
 from ..core import atomic_torch_save
 
 # %% auto #0
-__all__ = [
-    'check_embeddings',
-    'nearest',
-    'SIDBuilder',
-    'residual_codes',
-    'RQKMeans',
-    'toy_embeddings',
-    'balanced_sizes',
-    'ConstrainedRQKMeans',
-]
-
+__all__ = ['check_embeddings', 'nearest', 'SIDBuilder', 'residual_codes', 'RQKMeans', 'toy_embeddings', 'balanced_sizes',
+           'ConstrainedRQKMeans']
 
 # %% ../../nbs/sid_builders/01_kmeans.ipynb #0f606b0a
 def check_embeddings(
@@ -45,7 +36,6 @@ def check_embeddings(
             f"{len(x)} items are fewer than K = {codes_per_level} codes per level; use a smaller --codes-per-level"
         )
     return np.ascontiguousarray(x, dtype=np.float32)
-
 
 # %% ../../nbs/sid_builders/01_kmeans.ipynb #02f97cc5
 def nearest(
@@ -108,7 +98,6 @@ class SIDBuilder:
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params().items())})"
 
-
 # %% ../../nbs/sid_builders/01_kmeans.ipynb #c28b62be
 def residual_codes(
     x: np.ndarray,  # [N, D]
@@ -169,7 +158,6 @@ class RQKMeans(SIDBuilder):
         self._check_fitted()
         return residual_codes(check_embeddings(emb, 1), self.codebooks)
 
-
 # %% ../../nbs/sid_builders/01_kmeans.ipynb #c8bd48ef
 def toy_embeddings(n: int = 600, d: int = 32, k: int = 12, seed: int = 0) -> np.ndarray:  # [n, d] float32, unit rows
     "A mixture of k Gaussians in d dimensions, L2-normalised like sentence embeddings: the builders' test catalogue."
@@ -177,7 +165,6 @@ def toy_embeddings(n: int = 600, d: int = 32, k: int = 12, seed: int = 0) -> np.
     centres = rng.normal(size=(k, d))
     x = centres[rng.integers(0, k, n)] + 0.4 * rng.normal(size=(n, d))
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
-
 
 # %% ../../nbs/sid_builders/01_kmeans.ipynb #f4e32529
 def balanced_sizes(n: int, k: int, slack: float = 0.1) -> tuple[int, int]:

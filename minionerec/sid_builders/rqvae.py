@@ -17,7 +17,6 @@ from .kmeans import ConstrainedRQKMeans, RQKMeans, SIDBuilder, check_embeddings
 # %% auto #0
 __all__ = ['sinkhorn_assign', 'ResidualMLP', 'RQModel', 'RQVAE', 'RQKMeansPlus']
 
-
 # %% ../../nbs/sid_builders/02_rqvae.ipynb #7c430232
 def sinkhorn_assign(
     d: torch.Tensor,  # [N, K] distances
@@ -100,7 +99,6 @@ class RQModel(nn.Module):
         z = self.encoder(x)
         zq, codes, qloss, bal, _ = self.quantise(z, sinkhorn_eps, balance)
         return self.decoder(z + (zq - z).detach()), codes, qloss, bal
-
 
 # %% ../../nbs/sid_builders/02_rqvae.ipynb #e335423d
 class RQVAE(SIDBuilder):
@@ -232,7 +230,6 @@ class RQVAE(SIDBuilder):
         self.model = self._new_model(self.in_dim)
         self.model.load_state_dict(state['model'])
         self.codebooks = self.model.codebooks.detach().numpy()
-
 
 # %% ../../nbs/sid_builders/02_rqvae.ipynb #927d27f7
 class RQKMeansPlus(RQVAE):
