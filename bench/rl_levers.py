@@ -1,14 +1,16 @@
-"""RL levers on Amazon 2018 Scientific: from one SFT start, each GRPO variant and a matched SFT control (the same start
-trained on with SFT for the same wall-clock minutes) are evaluated on a whole split (50 constrained beams, both
-history protocols; the validation split by default: choices are made there, the test split is read once by
-bench/run_scientific.py); writes bench/results/rl_levers_<split>.json (after every run) and prints the table with
-paired standard errors against the start and against the control.
+"""RL levers (Amazon 2018 Scientific by default; `--run` names another data set's run): from one SFT start, each GRPO
+variant and a matched SFT control (the same start trained on with SFT for the same wall-clock minutes) are evaluated
+on a whole split (50 constrained beams, both history protocols; the validation split by default: choices are made
+there, the test split is read once by bench/run_scientific.py); writes bench/results/rl_levers_<split>.json (after
+every run) and prints the table with paired standard errors against the start and against the control.
 
     python bench/rl_levers.py --start runs/levers/collab            # every variant not yet in the JSON, two at a time
     python bench/rl_levers.py --start runs/levers/collab --only rank_collab control
     python bench/rl_levers.py --table
+    python bench/rl_levers.py --run runs/instruments --start runs/instruments/sft --out runs/rl_levers_instruments \
+        --results bench/results/rl_levers_instruments_valid.json --budget 15 --only control rank_collab rule ranking
 
-The start is an SFT output folder of bench/sft_levers.py (its SID folder is read from its manifest).
+The start is an SFT output folder (its SID folder is read from its manifest, its SFT arguments from its lever.json).
 """
 
 import argparse, json, sys, threading

@@ -219,7 +219,7 @@ def evaluate_split(model: Path, sid: Path, log: Path, name: str = 'm') -> dict:
 def lever_meta(budget: float) -> dict:
     "The `_meta` entry of a lever results file: data, protocol, decoding, training budget, commit, machine, date."
     return {
-        'dataset': 'amazon18-scientific',
+        'dataset': json.loads((RUN / 'data' / 'manifest.json').read_text())['name'],
         'protocol': f'leave-one-out, history <= 20, the whole {SPLIT} split',
         'split': SPLIT,
         'data': str(RUN.relative_to(ROOT) if RUN.is_relative_to(ROOT) else RUN),
