@@ -211,7 +211,7 @@ def evaluate_split(model: Path, sid: Path, log: Path, name: str = 'm') -> dict:
         )
     m = json.loads((out / 'metrics.json').read_text())
     return {
-        p: {k: m[name + suffix][k] for k in ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid', 'n')}
+        p: {k: v for k, v in m[name + suffix].items() if k.startswith(('HR@', 'NDCG@')) or k in ('invalid', 'n')}
         for p, suffix in (('keep_history', ''), ('exclude_history', '_exclude_history'))
     }
 

@@ -128,27 +128,42 @@ def sft_levers_table(res: dict) -> str:
         )
     if sas:
         rows.append(
-            f"| SASRec | the baseline (full ranking) | {sas.get('train_minutes', '–')} | {sas['keep_history']:.4f} | – "
+            f"| SASRec | the baseline (full ranking) | {sas.get('train_minutes', '–')} "
+            f"| {sas['keep_history']:.4f} | – "
             f"| {sas['exclude_history']:.4f} | | |"
         )
     return '\n'.join(rows)
 
 
 def rl_levers_table(res: dict) -> str:
-    "The markdown table of lesson 30 and the README."
+    "The markdown table of lesson 30 and the README: SASRec and the start, then each run against them."
     f = lambda d: f"{d['diff']:+.4f} ± {d['se']:.4f}" if d else '–'
+    hr50 = lambda r: f"{r['HR@50']:.4f}" if 'HR@50' in r else '–'
     rows = [
-        '| run | what | train min | zero-adv. groups | NDCG@10 | NDCG@10 excl. '
+        '| run | what | train min | zero-adv. groups | KL | NDCG@10 | HR@50 | NDCG@10 excl. '
         '| − start (excl.) | − control (excl.) | − start (keep) | − control (keep) |',
-        '|---|---|---|---|---|---|---|---|---|---|',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ]
+    if '_sasrec' in res:
+        s = res['_sasrec']
+        rows.append(
+            f"| SASRec | the baseline | – | – | – | {s['keep_history']:.4f} | – | {s['exclude_history']:.4f} |"
+            + ' – |' * 4
+        )
+    if '_start' in res:
+        s = res['_start']
+        rows.append(
+            f"| start | the SFT model every run starts from | – | – | – | {s['keep_history']['NDCG@10']:.4f} "
+            f"| {hr50(s['keep_history'])} | {s['exclude_history']['NDCG@10']:.4f} |" + ' – |' * 4
+        )
     for k, r in res.items():
         if k.startswith('_'):
             continue
-        z = r.get('zero_advantage_fraction')
+        z, kl = r.get('zero_advantage_fraction'), r.get('kl')
         rows.append(
             f"| {k} | {r['what']} | {r.get('train_minutes', '–')} | {'–' if z is None else f'{z:.2f}'} "
-            f"| {r['keep_history']['NDCG@10']:.4f} "
+            f"| {'–' if kl is None else f'{kl:.1f}'} | {r['keep_history']['NDCG@10']:.4f} "
+            f"| {hr50(r['keep_history'])} "
             f"| {r['exclude_history']['NDCG@10']:.4f} | {f(r.get('vs_start'))} | {f(r.get('vs_control'))} "
             f"| {f(r.get('vs_start_keep'))} | {f(r.get('vs_control_keep'))} |"
         )
@@ -162,6 +177,7 @@ TABLES = {  # name -> (results file in bench/results, its table function)
     'decode': ('scientific.json', decode_table),
     'sft_levers': ('sft_levers.json', sft_levers_table),
     'rl_levers': ('rl_levers.json', rl_levers_table),
+    'rl_levers_instruments': ('rl_levers_instruments_valid.json', rl_levers_table),  # chosen on validation
     'instruments': ('instruments.json', scientific_table),  # any real-data run of bench/run_scientific.py
     'instruments_rl': ('instruments.json', scientific_rl_table),
 }
