@@ -7,11 +7,12 @@ TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 RUN    ?= runs/demo
 LESSONS := $(shell python3 tools/lessons.py --list)
-# The one way notebooks become the package: ruff format (ruff.toml) on the reference notebooks (the lessons keep their
-# short teaching cells), then nbdev_export and nbdev_clean. The modules are nbdev's verbatim output (its cell markers
-# and `__all__` layout), so a plain `nbdev_export` reproduces them; `make sync-check` runs the same and fails on change.
+# The one way notebooks become the package: ruff format (ruff.toml) on the reference notebooks and on the lessons'
+# exported cells (their teaching cells stay short), then nbdev_export and nbdev_clean. The modules are nbdev's verbatim
+# output (its cell markers and `__all__` layout), so a plain `nbdev_export` reproduces them; `make sync-check` runs the
+# same and fails on change; tests/test_architecture.py checks that every cell of the package is ruff-formatted.
 REFNBS := $(filter-out $(LESSONS),$(wildcard nbs/*.ipynb nbs/*/*.ipynb))
-EXPORT  = $(BIN)/ruff format -q $(REFNBS) && $(BIN)/nbdev_export && $(BIN)/nbdev_clean
+EXPORT  = $(BIN)/ruff format -q $(REFNBS) && $(PY) tools/lessons.py --format && $(BIN)/nbdev_export && $(BIN)/nbdev_clean
 
 .PHONY: install demo toy test stress sync-check lint nbtest nbkernel pytest lab export lessons site chromium
 
@@ -82,7 +83,7 @@ nbtest: $(STAMP)
 # check on the notebooks that are the package's source and on bench/tools/tests.
 lint: $(STAMP)
 	$(BIN)/ruff check bench/ tools/ tests/
-	$(BIN)/ruff check --select F,E9 minionerec/
+	$(BIN)/ruff check --select F,E9,E701,E702,E703 minionerec/
 	$(BIN)/ruff format --check $(REFNBS) bench/ tools/ tests/
 
 # Every notebook top to bottom in a real Jupyter kernel, as "Run All" in JupyterLab runs it (nbdev_test runs

@@ -21,38 +21,44 @@ __all__ = ['toy_world', 'make_toy_data', 'write_jsonl', 'read_jsonl', 'SeqDatase
            'Popularity']
 
 # %% ../nbs/00_toy_rec.ipynb #1e4924d7
-def toy_world(num_users:int, # distinct users (each with fixed interests)
-              num_items:int, # catalogue size; ids are 1..num_items
-              rng:np.random.Generator, # drawn from in a fixed order: same seed, same world
-              num_topics:int|None=None, # item topics (default: num_items // 10, at least 2)
-              pop_alpha:float=0.6, # Zipf exponent of item popularity within a topic
-             ) -> dict:
+def toy_world(
+    num_users: int,  # distinct users (each with fixed interests)
+    num_items: int,  # catalogue size; ids are 1..num_items
+    rng: np.random.Generator,  # drawn from in a fixed order: same seed, same world
+    num_topics: int | None = None,  # item topics (default: num_items // 10, at least 2)
+    pop_alpha: float = 0.6,  # Zipf exponent of item popularity within a topic
+) -> dict:
     "The hidden structure of a toy shop: topic members and their popularity, two accessories per item, user interests."
     nt = num_topics or max(2, num_items // 10)
-    topic = rng.integers(0, nt, num_items + 1); topic[0] = -1              # topic of each item id
-    pop = rng.permutation(num_items).astype(float) + 1; pop = np.r_[0, pop ** -pop_alpha]  # Zipf popularity
+    topic = rng.integers(0, nt, num_items + 1)
+    topic[0] = -1  # topic of each item id
+    pop = rng.permutation(num_items).astype(float) + 1
+    pop = np.r_[0, pop**-pop_alpha]  # Zipf popularity
     members = [np.flatnonzero(topic == t) for t in range(nt)]
     members = [m if len(m) else np.array([rng.integers(1, num_items + 1)]) for m in members]
-    probs = [pop[m] / pop[m].sum() for m in members]                      # within a topic, by popularity
+    probs = [pop[m] / pop[m].sum() for m in members]  # within a topic, by popularity
     # two accessories per item, drawn from its own topic by popularity
     acc = np.array([[0, 0]] + [rng.choice(members[topic[i]], 2, p=probs[topic[i]]) for i in range(1, num_items + 1)])
-    interests = [rng.choice(nt, rng.integers(1, 4), replace=False) for _ in range(num_users)]   # 1-3 topics each
+    interests = [rng.choice(nt, rng.integers(1, 4), replace=False) for _ in range(num_users)]  # 1-3 topics each
     return {'members': members, 'probs': probs, 'accessories': acc, 'interests': interests}
 
 # %% ../nbs/00_toy_rec.ipynb #b490c995
-def make_toy_data(num_users:int=2000, # distinct users (each with fixed interests)
-                  num_items:int=200, # catalogue size; ids are 1..num_items
-                  max_len:int=50, # longest sequence
-                  min_len:int=5, # shortest sequence (≥ 3: one train, one valid, one test target)
-                  n:int|None=None, # sequences to generate (default: one per user; user of line i is i % num_users)
-                  seed:int=0, # random seed: same seed, same data
-                  num_topics:int|None=None, # item topics (default: num_items // 10, at least 2)
-                  p_next:float=0.5, # probability that the next item is an accessory of the current one
-                  pop_alpha:float=0.6, # Zipf exponent of item popularity within a topic
-                 ) -> list[dict]:
+def make_toy_data(
+    num_users: int = 2000,  # distinct users (each with fixed interests)
+    num_items: int = 200,  # catalogue size; ids are 1..num_items
+    max_len: int = 50,  # longest sequence
+    min_len: int = 5,  # shortest sequence (≥ 3: one train, one valid, one test target)
+    n: int | None = None,  # sequences to generate (default: one per user; user of line i is i % num_users)
+    seed: int = 0,  # random seed: same seed, same data
+    num_topics: int | None = None,  # item topics (default: num_items // 10, at least 2)
+    p_next: float = 0.5,  # probability that the next item is an accessory of the current one
+    pop_alpha: float = 0.6,  # Zipf exponent of item popularity within a topic
+) -> list[dict]:
     "Synthetic user sequences with topic interests and item-to-item transitions, as JSONL-ready dicts."
-    if min_len < 3 or max_len < min_len: raise ValueError(f"need 3 ≤ min_len ≤ max_len, got min_len={min_len}, max_len={max_len}")
-    if num_items < 4: raise ValueError(f"num_items must be ≥ 4, got {num_items}")
+    if min_len < 3 or max_len < min_len:
+        raise ValueError(f"need 3 ≤ min_len ≤ max_len, got min_len={min_len}, max_len={max_len}")
+    if num_items < 4:
+        raise ValueError(f"num_items must be ≥ 4, got {num_items}")
     rng = np.random.default_rng(seed)
     w = toy_world(num_users, num_items, rng, num_topics, pop_alpha)
     members, probs, acc = w['members'], w['probs'], w['accessories']
@@ -60,117 +66,169 @@ def make_toy_data(num_users:int=2000, # distinct users (each with fixed interest
     for line in range(num_users if n is None else n):
         u = line % num_users
         L = int(rng.integers(min_len, max_len + 1))
+
         def fresh():
-            t = rng.choice(w['interests'][u]); return int(rng.choice(members[t], p=probs[t]))
+            t = rng.choice(w['interests'][u])
+            return int(rng.choice(members[t], p=probs[t]))
+
         seq = [fresh()]
-        while len(seq) < L: seq.append(int(acc[seq[-1], rng.integers(2)]) if rng.random() < p_next else fresh())
+        while len(seq) < L:
+            seq.append(int(acc[seq[-1], rng.integers(2)]) if rng.random() < p_next else fresh())
         out.append({'user_id': f'u{u}', 'items': seq})
     return out
 
 # %% ../nbs/00_toy_rec.ipynb #06401668
-def write_jsonl(records:Sequence[dict], path:str|os.PathLike) -> Path:
+def write_jsonl(records: Sequence[dict], path: str | os.PathLike) -> Path:
     "Write one JSON object per line."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(''.join(json.dumps(r) + '\n' for r in records))
     return path
 
-def read_jsonl(path:str|os.PathLike, # one `{"user_id": ..., "items": [...]}` per line
-               num_items:int|None=None, # largest valid item id; None: infer from the data
-              ) -> list[dict]:
+
+def read_jsonl(
+    path: str | os.PathLike,  # one `{"user_id": ..., "items": [...]}` per line
+    num_items: int | None = None,  # largest valid item id; None: infer from the data
+) -> list[dict]:
     "Read and validate a sequence JSONL file; errors name the file and line."
     out = []
     with open(path) as f:
         for ln, line in enumerate(f, 1):
-            if not line.strip(): continue
+            if not line.strip():
+                continue
             where = f"{path}:{ln}"
-            try: r = json.loads(line)
-            except json.JSONDecodeError as e: raise ValueError(f"{where}: not valid JSON ({e.msg})") from None
-            if not isinstance(r, dict) or 'items' not in r: raise ValueError(f"{where}: no 'items' field")
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{where}: not valid JSON ({e.msg})") from None
+            if not isinstance(r, dict) or 'items' not in r:
+                raise ValueError(f"{where}: no 'items' field")
             items = r['items']
             if not isinstance(items, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in items):
                 raise ValueError(f"{where}: 'items' must be a list of integer item ids")
             bad = [i for i in items if i < 1 or (num_items is not None and i > num_items)]
             if bad:
-                hint = f" (--num-items {num_items} is smaller than the data's ids?)" if num_items and bad[0] > num_items else ''
-                raise ValueError(f"{where}: item id {bad[0]} outside 1..{num_items if num_items else 'num_items'}{hint}")
+                hint = (
+                    f" (--num-items {num_items} is smaller than the data's ids?)"
+                    if num_items and bad[0] > num_items
+                    else ''
+                )
+                raise ValueError(
+                    f"{where}: item id {bad[0]} outside 1..{num_items if num_items else 'num_items'}{hint}"
+                )
             out.append({'user_id': r.get('user_id', f'line{ln}'), 'items': items})
-    if not out: raise ValueError(f"{path}: no sequences")
+    if not out:
+        raise ValueError(f"{path}: no sequences")
     return out
 
 # %% ../nbs/00_toy_rec.ipynb #1a34c9ed
 class SeqDataset(Dataset):
     "Next-item samples `(history, target)` from user sequences, leave-one-out split."
-    def __init__(self, sequences:Sequence[Sequence[int]], # item-id sequences, oldest first
-                 split:Literal['train', 'valid', 'test']='train', # which samples to make
-                 max_len:int=50, # keep at most the last `max_len` history items
-                ):
-        if split not in ('train', 'valid', 'test'): raise ValueError(f"unknown split {split!r}")
+
+    def __init__(
+        self,
+        sequences: Sequence[Sequence[int]],  # item-id sequences, oldest first
+        split: Literal['train', 'valid', 'test'] = 'train',  # which samples to make
+        max_len: int = 50,  # keep at most the last `max_len` history items
+    ):
+        if split not in ('train', 'valid', 'test'):
+            raise ValueError(f"unknown split {split!r}")
         self.seqs, self.max_len, self.split = [list(s) for s in sequences], max_len, split
         self.index = []  # (sequence, position of the target)
         for s, seq in enumerate(self.seqs):
             n = len(seq)
-            if n < 3: continue  # too short to hold out two items
-            if split == 'train': self.index += [(s, t) for t in range(1, n - 2)]
-            else: self.index.append((s, n - 2 if split == 'valid' else n - 1))
-    def __len__(self): return len(self.index)
+            if n < 3:
+                continue  # too short to hold out two items
+            if split == 'train':
+                self.index += [(s, t) for t in range(1, n - 2)]
+            else:
+                self.index.append((s, n - 2 if split == 'valid' else n - 1))
+
+    def __len__(self):
+        return len(self.index)
+
     def __getitem__(self, i):
         s, t = self.index[i]
-        return self.seqs[s][max(0, t - self.max_len):t], self.seqs[s][t]
+        return self.seqs[s][max(0, t - self.max_len) : t], self.seqs[s][t]
 
 # %% ../nbs/00_toy_rec.ipynb #1f71b5b4
 @dataclass
 class Collate:
     "Pad a list of `(history, target)` samples into tensors."
-    max_len:int=50 # truncate histories to their last `max_len` items
-    pad_side:Literal['left', 'right']='left' # where the padding goes
-    def __call__(self, batch:Sequence[tuple[Sequence[int], int]]) -> dict[str, torch.Tensor]:
-        if self.pad_side not in ('left', 'right'): raise ValueError(f"pad_side must be 'left' or 'right', got {self.pad_side!r}")
-        hists = [list(h)[-self.max_len:] if self.max_len else list(h) for h, _ in batch]
+
+    max_len: int = 50  # truncate histories to their last `max_len` items
+    pad_side: Literal['left', 'right'] = 'left'  # where the padding goes
+
+    def __call__(self, batch: Sequence[tuple[Sequence[int], int]]) -> dict[str, torch.Tensor]:
+        if self.pad_side not in ('left', 'right'):
+            raise ValueError(f"pad_side must be 'left' or 'right', got {self.pad_side!r}")
+        hists = [list(h)[-self.max_len :] if self.max_len else list(h) for h, _ in batch]
         T = max(1, max(len(h) for h in hists))
-        ids = torch.zeros(len(batch), T, dtype=torch.long)                      # [B, T], 0 = padding
+        ids = torch.zeros(len(batch), T, dtype=torch.long)  # [B, T], 0 = padding
         for b, h in enumerate(hists):
-            if not h: continue
-            if self.pad_side == 'left': ids[b, T - len(h):] = torch.tensor(h)
-            else: ids[b, :len(h)] = torch.tensor(h)
-        return {'input_ids': ids, 'mask': ids != 0,                               # [B, T] bool
-                'target': torch.tensor([t for _, t in batch], dtype=torch.long)}  # [B]
+            if not h:
+                continue
+            if self.pad_side == 'left':
+                ids[b, T - len(h) :] = torch.tensor(h)
+            else:
+                ids[b, : len(h)] = torch.tensor(h)
+        return {
+            'input_ids': ids,
+            'mask': ids != 0,  # [B, T] bool
+            'target': torch.tensor([t for _, t in batch], dtype=torch.long),
+        }  # [B]
 
 # %% ../nbs/00_toy_rec.ipynb #fc39ad1d
 class PoolingRec(nn.Module):
     "Embedding + masked mean pooling + Linear → logits over V = num_items + 1 ids."
-    def __init__(self, num_items:int, dim:int=64):
+
+    def __init__(self, num_items: int, dim: int = 64):
         super().__init__()
         self.num_items, self.dim = num_items, dim
         self.emb = nn.Embedding(num_items + 1, dim, padding_idx=0)  # [V, D]
-        self.out = nn.Linear(dim, num_items + 1)                     # D → V
-    def forward(self, input_ids:torch.Tensor, # [B, T] item ids, 0 = padding
-                mask:torch.Tensor, # [B, T] True on real items
-               ) -> torch.Tensor: # [B, V] logits, column 0 = -inf
-        e = self.emb(input_ids)                                      # [B, T, D]
-        m = mask.unsqueeze(-1).to(e.dtype)                           # [B, T, 1]
-        pooled = (e * m).sum(1) / m.sum(1).clamp_min(1.0)            # [B, D]
-        logits = self.out(pooled)                                    # [B, V]
-        pad = torch.zeros(logits.shape[-1], dtype=torch.bool, device=logits.device); pad[0] = True
+        self.out = nn.Linear(dim, num_items + 1)  # D → V
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,  # [B, T] item ids, 0 = padding
+        mask: torch.Tensor,  # [B, T] True on real items
+    ) -> torch.Tensor:  # [B, V] logits, column 0 = -inf
+        e = self.emb(input_ids)  # [B, T, D]
+        m = mask.unsqueeze(-1).to(e.dtype)  # [B, T, 1]
+        pooled = (e * m).sum(1) / m.sum(1).clamp_min(1.0)  # [B, D]
+        logits = self.out(pooled)  # [B, V]
+        pad = torch.zeros(logits.shape[-1], dtype=torch.bool, device=logits.device)
+        pad[0] = True
         return logits.masked_fill(pad, float('-inf'))
 
 # %% ../nbs/00_toy_rec.ipynb #8a7d9c9a
 @torch.no_grad()
-def evaluate_loader(model:nn.Module, loader:DataLoader, device=None, ks=DEFAULT_KS) -> dict[str, float]:
+def evaluate_loader(model: nn.Module, loader: DataLoader, device=None, ks=DEFAULT_KS) -> dict[str, float]:
     "HR@K / NDCG@K of `model` on every sample of `loader` (full ranking over the catalogue)."
-    was_training = model.training; model.eval()
+    was_training = model.training
+    model.eval()
     device = device or next(iter([*model.parameters(), *model.buffers()])).device
-    ranks = [ranks_from_scores(model(b['input_ids'].to(device), b['mask'].to(device)).float(), b['target'].to(device))
-             for b in loader]
+    ranks = [
+        ranks_from_scores(model(b['input_ids'].to(device), b['mask'].to(device)).float(), b['target'].to(device))
+        for b in loader
+    ]
     model.train(was_training)
     return metrics_from_ranks(np.concatenate(ranks), ks)
 
+
 class Popularity(nn.Module):
     "Scores every item by its count in the training sequences (the same ranking for every user)."
-    def __init__(self, sequences:Sequence[Sequence[int]], num_items:int):
+
+    def __init__(self, sequences: Sequence[Sequence[int]], num_items: int):
         super().__init__()
         counts = torch.zeros(num_items + 1)
         for s in sequences:
-            if len(s) >= 3: counts += torch.bincount(torch.tensor(s[:-2], dtype=torch.long), minlength=num_items + 1)[:num_items + 1]
+            if len(s) >= 3:
+                counts += torch.bincount(torch.tensor(s[:-2], dtype=torch.long), minlength=num_items + 1)[
+                    : num_items + 1
+                ]
         counts[0] = float('-inf')
-        self.register_buffer('counts', counts)                       # [V]
-    def forward(self, input_ids, mask): return self.counts.expand(len(input_ids), -1)  # [B, V]
+        self.register_buffer('counts', counts)  # [V]
+
+    def forward(self, input_ids, mask):
+        return self.counts.expand(len(input_ids), -1)  # [B, V]

@@ -23,14 +23,20 @@ from tqdm.auto import tqdm
 from transformers import set_seed
 from .core import atomic_torch_save, atomic_write_json, parse_config, pick_device, subplots
 from .metrics import metrics_table, write_metrics
-from .toy_rec import Collate, PoolingRec, Popularity, SeqDataset, evaluate_loader, make_toy_data, read_jsonl, write_jsonl
+from .toy_rec import Collate, PoolingRec, Popularity, SeqDataset, evaluate_loader
+from .toy_rec import make_toy_data, read_jsonl, write_jsonl
 
 # %% ../nbs/00_toy_rec.ipynb #9291747b
 @dataclass
 class ToyConfig:
     "Train the toy next-item recommender and compare it with popularity."
-    dataset: Literal['toy', 'jsonl'] = field(default='toy', metadata={'help': "'toy': generate data; 'jsonl': read --train-path"})
-    train_path: str|None = field(default=None, metadata={'help': 'JSONL file of {"user_id", "items"} lines (with --dataset jsonl)'})
+
+    dataset: Literal['toy', 'jsonl'] = field(
+        default='toy', metadata={'help': "'toy': generate data; 'jsonl': read --train-path"}
+    )
+    train_path: str | None = field(
+        default=None, metadata={'help': 'JSONL file of {"user_id", "items"} lines (with --dataset jsonl)'}
+    )
     num_items: int = field(default=200, metadata={'help': 'catalogue size: item ids are 1..num_items'})
     num_users: int = field(default=2000, metadata={'help': 'users of the generated toy data'})
     max_len: int = field(default=50, metadata={'help': 'longest history the model sees (and longest toy sequence)'})
@@ -41,150 +47,229 @@ class ToyConfig:
     lr: float = field(default=5e-3, metadata={'help': 'AdamW learning rate'})
     weight_decay: float = field(default=0.01, metadata={'help': 'AdamW weight decay'})
     clip: float = field(default=1.0, metadata={'help': 'max gradient norm (0: no clipping)'})
-    amp: bool = field(default=False, metadata={'help': 'mixed precision: bf16 autocast on CPU, fp16 + GradScaler on CUDA'})
+    amp: bool = field(
+        default=False, metadata={'help': 'mixed precision: bf16 autocast on CPU, fp16 + GradScaler on CUDA'}
+    )
     device: str = field(default='auto', metadata={'help': 'auto | cpu | cuda | cuda:N'})
-    pad_side: Literal['left', 'right'] = field(default='left', metadata={'help': 'padding side of the collate function'})
+    pad_side: Literal['left', 'right'] = field(
+        default='left', metadata={'help': 'padding side of the collate function'}
+    )
     seed: int = field(default=0, metadata={'help': 'random seed (data, init, shuffling)'})
-    out: str|None = field(default=None, metadata={'help': 'run folder: checkpoint.pt, history.json, metrics.json'})
+    out: str | None = field(default=None, metadata={'help': 'run folder: checkpoint.pt, history.json, metrics.json'})
     resume: bool = field(default=False, metadata={'help': 'continue from OUT/checkpoint.pt if it exists'})
     progress: bool = field(default=True, metadata={'help': 'show tqdm progress bars'})
 
 # %% ../nbs/00_toy_rec.ipynb #a7ea6057
-def load_sequences(cfg:ToyConfig) -> list[list[int]]:
+def load_sequences(cfg: ToyConfig) -> list[list[int]]:
     "The item sequences `cfg` asks for (generated toy data, or a validated JSONL file)."
     if cfg.dataset == 'toy':
         recs = make_toy_data(num_users=cfg.num_users, num_items=cfg.num_items, max_len=cfg.max_len, seed=cfg.seed)
     elif cfg.dataset == 'jsonl':
-        if not cfg.train_path: raise ValueError("--dataset jsonl needs --train-path")
+        if not cfg.train_path:
+            raise ValueError("--dataset jsonl needs --train-path")
         recs = read_jsonl(cfg.train_path, cfg.num_items)
-    else: raise ValueError(f"unknown dataset {cfg.dataset!r}")
+    else:
+        raise ValueError(f"unknown dataset {cfg.dataset!r}")
     return [r['items'] for r in recs]
 
-def make_loaders(seqs:Sequence[Sequence[int]], # item sequences, oldest first
-                 cfg:ToyConfig, # batch size, max_len, pad side
-                 gen:torch.Generator, # the training loader's shuffling order
-                ) -> dict[str, DataLoader]:
+
+def make_loaders(
+    seqs: Sequence[Sequence[int]],  # item sequences, oldest first
+    cfg: ToyConfig,  # batch size, max_len, pad side
+    gen: torch.Generator,  # the training loader's shuffling order
+) -> dict[str, DataLoader]:
     "Train (shuffled), valid and test loaders over `seqs`."
-    mk = lambda split: DataLoader(SeqDataset(seqs, split, cfg.max_len), batch_size=cfg.batch_size, shuffle=split == 'train',
-                                  generator=gen if split == 'train' else None, collate_fn=Collate(cfg.max_len, cfg.pad_side))
+    mk = lambda split: DataLoader(
+        SeqDataset(seqs, split, cfg.max_len),
+        batch_size=cfg.batch_size,
+        shuffle=split == 'train',
+        generator=gen if split == 'train' else None,
+        collate_fn=Collate(cfg.max_len, cfg.pad_side),
+    )
     return {split: mk(split) for split in ('train', 'valid', 'test')}
 
 # %% ../nbs/00_toy_rec.ipynb #e67e7dec
-def _autocast(device:torch.device, enabled:bool):
+def _autocast(device: torch.device, enabled: bool):
     "bf16 autocast on CPU, fp16 on CUDA; a no-op when disabled."
     return torch.autocast(device.type, dtype=torch.bfloat16 if device.type == 'cpu' else torch.float16, enabled=enabled)
 
-def train_epoch(model:nn.Module, opt:torch.optim.Optimizer, scaler:torch.amp.GradScaler, loader:DataLoader,
-                cfg:ToyConfig, # amp, grad_accum, clip, progress
-                device:torch.device, desc:str='', # the progress bar's label
-               ) -> tuple[list[float], float]: # each micro-batch's loss, and their mean over samples
+
+def train_epoch(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    loader: DataLoader,
+    cfg: ToyConfig,  # amp, grad_accum, clip, progress
+    device: torch.device,
+    desc: str = '',  # the progress bar's label
+) -> tuple[list[float], float]:  # each micro-batch's loss, and their mean over samples
     "One pass over `loader`: autocast forward, loss / grad_accum backward, clip + step every grad_accum micro-batches."
-    model.train(); losses, tot, n = [], 0.0, 0
+    model.train()
+    losses, tot, n = [], 0.0, 0
     bar = tqdm(loader, desc=desc, disable=not cfg.progress, leave=False, mininterval=1.0)
     for i, b in enumerate(bar):
         ids, mask, tgt = b['input_ids'].to(device), b['mask'].to(device), b['target'].to(device)
         with _autocast(device, cfg.amp):
-            logits = model(ids, mask)                                      # [B, V], bf16/fp16 under AMP
-        loss = F.cross_entropy(logits.float(), tgt)                        # the loss in float32
-        scaler.scale(loss / cfg.grad_accum).backward()                     # gradients add up over micro-batches
+            logits = model(ids, mask)  # [B, V], bf16/fp16 under AMP
+        loss = F.cross_entropy(logits.float(), tgt)  # the loss in float32
+        scaler.scale(loss / cfg.grad_accum).backward()  # gradients add up over micro-batches
         if (i + 1) % cfg.grad_accum == 0 or i + 1 == len(loader):
-            if cfg.clip:                                                   # unscale first: the norm of the true gradients
+            if cfg.clip:  # unscale first: the norm of the true gradients
                 scaler.unscale_(opt)
                 nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-            scaler.step(opt); scaler.update(); opt.zero_grad(set_to_none=True)
-        losses.append(loss.item()); tot += loss.item() * len(tgt); n += len(tgt)
+            scaler.step(opt)
+            scaler.update()
+            opt.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+        tot += loss.item() * len(tgt)
+        n += len(tgt)
         bar.set_postfix(loss=f'{loss.item():.3f}')
     return losses, tot / n
 
 # %% ../nbs/00_toy_rec.ipynb #4124215b
-def save_checkpoint(path:Path, model:nn.Module, opt, scaler, gen:torch.Generator, hist:dict, epoch:int, cfg:ToyConfig):
+def save_checkpoint(
+    path: Path, model: nn.Module, opt, scaler, gen: torch.Generator, hist: dict, epoch: int, cfg: ToyConfig
+):
     "Everything a resumed run needs — weights, optimiser, scaler, both RNG states, history — written atomically."
-    atomic_torch_save({'model': model.state_dict(), 'opt': opt.state_dict(), 'scaler': scaler.state_dict(),
-                       'gen': gen.get_state(), 'rng': torch.get_rng_state(), 'history': hist,
-                       'epoch': epoch, 'config': asdict(cfg)}, path)
+    atomic_torch_save(
+        {
+            'model': model.state_dict(),
+            'opt': opt.state_dict(),
+            'scaler': scaler.state_dict(),
+            'gen': gen.get_state(),
+            'rng': torch.get_rng_state(),
+            'history': hist,
+            'epoch': epoch,
+            'config': asdict(cfg),
+        },
+        path,
+    )
 
-def load_checkpoint(path:Path, model:nn.Module, opt, scaler, gen:torch.Generator, device) -> tuple[dict, int]:
+
+def load_checkpoint(path: Path, model: nn.Module, opt, scaler, gen: torch.Generator, device) -> tuple[dict, int]:
     "Restore what `save_checkpoint` wrote, in place; returns the history and the number of epochs done."
     st = torch.load(path, map_location=device, weights_only=False)
-    model.load_state_dict(st['model']); opt.load_state_dict(st['opt']); scaler.load_state_dict(st['scaler'])
-    gen.set_state(st['gen']); torch.set_rng_state(st['rng'])
+    model.load_state_dict(st['model'])
+    opt.load_state_dict(st['opt'])
+    scaler.load_state_dict(st['scaler'])
+    gen.set_state(st['gen'])
+    torch.set_rng_state(st['rng'])
     return st['history'], st['epoch']
 
 # %% ../nbs/00_toy_rec.ipynb #248e2a10
-def train(cfg:ToyConfig, # what to train, and how
-          sequences:Sequence[Sequence[int]]|None=None, # item sequences to use instead of `load_sequences(cfg)`
-         ) -> dict: # test metrics of 'toy_rec' and 'popularity', the 'history', the trained 'model'
+def train(
+    cfg: ToyConfig,  # what to train, and how
+    sequences: Sequence[Sequence[int]] | None = None,  # item sequences to use instead of `load_sequences(cfg)`
+) -> dict:  # test metrics of 'toy_rec' and 'popularity', the 'history', the trained 'model'
     "Train `PoolingRec` as `cfg` says, validating after each epoch; test metrics of the model and of popularity."
-    if cfg.grad_accum < 1: raise ValueError(f"--grad-accum must be ≥ 1, got {cfg.grad_accum}")
-    set_seed(cfg.seed); device = pick_device(cfg.device)
+    if cfg.grad_accum < 1:
+        raise ValueError(f"--grad-accum must be ≥ 1, got {cfg.grad_accum}")
+    set_seed(cfg.seed)
+    device = pick_device(cfg.device)
     seqs = [list(s) for s in (sequences if sequences is not None else load_sequences(cfg))]
-    if max(map(max, seqs)) > cfg.num_items: raise ValueError(f"item id {max(map(max, seqs))} in the data exceeds --num-items {cfg.num_items}")
+    if max(map(max, seqs)) > cfg.num_items:
+        raise ValueError(f"item id {max(map(max, seqs))} in the data exceeds --num-items {cfg.num_items}")
     gen = torch.Generator().manual_seed(cfg.seed)
     dl, model = make_loaders(seqs, cfg, gen), PoolingRec(cfg.num_items, cfg.dim).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scaler = torch.amp.GradScaler('cuda', enabled=cfg.amp and device.type == 'cuda')   # loss scaling: fp16 only
+    scaler = torch.amp.GradScaler('cuda', enabled=cfg.amp and device.type == 'cuda')  # loss scaling: fp16 only
     pop = Popularity(seqs, cfg.num_items).to(device)
     hist = {'step_loss': [], 'epochs': [], 'popularity_valid': evaluate_loader(pop, dl['valid'], device)}
-    start, ckpt = 0, (Path(cfg.out)/'checkpoint.pt' if cfg.out else None)
+    start, ckpt = 0, (Path(cfg.out) / 'checkpoint.pt' if cfg.out else None)
     if cfg.resume and ckpt and ckpt.exists():
-        hist, start = load_checkpoint(ckpt, model, opt, scaler, gen, device); print(f"resumed from {ckpt} after epoch {start}")
-    def record(epoch, loss, t0):                                           # one history row, validation metrics included
+        hist, start = load_checkpoint(ckpt, model, opt, scaler, gen, device)
+        print(f"resumed from {ckpt} after epoch {start}")
+
+    def record(epoch, loss, t0):  # one history row, validation metrics included
         valid = evaluate_loader(model, dl['valid'], device)
-        hist['epochs'].append({'epoch': epoch, 'train_loss': loss, 'seconds': time.time() - t0,
-                               **{f'valid_{k}': v for k, v in valid.items()}})
-        if cfg.progress and epoch: print(f"epoch {epoch}: loss {loss:.4f}  valid HR@10 {valid['HR@10']:.4f}  NDCG@10 {valid['NDCG@10']:.4f}")
-    if start == 0: record(0, None, time.time())                            # the untrained model, for reference
+        hist['epochs'].append(
+            {
+                'epoch': epoch,
+                'train_loss': loss,
+                'seconds': time.time() - t0,
+                **{f'valid_{k}': v for k, v in valid.items()},
+            }
+        )
+        if cfg.progress and epoch:
+            print(f"epoch {epoch}: loss {loss:.4f}  valid HR@10 {valid['HR@10']:.4f}  NDCG@10 {valid['NDCG@10']:.4f}")
+
+    if start == 0:
+        record(0, None, time.time())  # the untrained model, for reference
     for epoch in range(start, cfg.epochs):
-        t0 = time.time(); losses, mean = train_epoch(model, opt, scaler, dl['train'], cfg, device, desc=f'epoch {epoch+1}/{cfg.epochs}')
-        hist['step_loss'] += losses; record(epoch + 1, mean, t0)
-        if ckpt: save_checkpoint(ckpt, model, opt, scaler, gen, hist, epoch + 1, cfg)
-    res = {'toy_rec': evaluate_loader(model, dl['test'], device), 'popularity': evaluate_loader(pop, dl['test'], device)}
-    if cfg.out: write_metrics(cfg.out, res); atomic_write_json(Path(cfg.out)/'history.json', hist)
+        t0 = time.time()
+        losses, mean = train_epoch(model, opt, scaler, dl['train'], cfg, device, desc=f'epoch {epoch + 1}/{cfg.epochs}')
+        hist['step_loss'] += losses
+        record(epoch + 1, mean, t0)
+        if ckpt:
+            save_checkpoint(ckpt, model, opt, scaler, gen, hist, epoch + 1, cfg)
+    res = {
+        'toy_rec': evaluate_loader(model, dl['test'], device),
+        'popularity': evaluate_loader(pop, dl['test'], device),
+    }
+    if cfg.out:
+        write_metrics(cfg.out, res)
+        atomic_write_json(Path(cfg.out) / 'history.json', hist)
     return {**res, 'history': hist, 'model': model}
 
 # %% ../nbs/00_toy_rec.ipynb #66a58d7f
-def plot_history(hist:dict, path:str|os.PathLike|None=None):
+def plot_history(hist: dict, path: str | os.PathLike | None = None):
     "Training loss per step, validation HR@10 and NDCG@10 per epoch against popularity's; saved to `path` when given."
     fig, (a, b) = subplots(1, 2, save=path is not None, figsize=(10, 3.5))
-    a.plot(hist['step_loss'], lw=0.8); a.set(xlabel='step (micro-batch)', ylabel='cross-entropy', title='training loss')
+    a.plot(hist['step_loss'], lw=0.8)
+    a.set(xlabel='step (micro-batch)', ylabel='cross-entropy', title='training loss')
     ep = [e['epoch'] for e in hist['epochs']]
     for color, m in (('C0', 'HR@10'), ('C1', 'NDCG@10')):
         b.plot(ep, [e[f'valid_{m}'] for e in hist['epochs']], 'o-', color=color, label=f'model {m}')
         b.axhline(hist['popularity_valid'][m], color=color, ls='--', lw=1, label=f'popularity {m}')
-    b.set(xlabel='epoch (0 = untrained)', ylabel='validation metric', title='validation HR@10 and NDCG@10', ylim=(0, None), xticks=ep)
-    b.legend(fontsize=8); fig.tight_layout()
-    if path: fig.savefig(path, dpi=100)
+    b.set(
+        xlabel='epoch (0 = untrained)',
+        ylabel='validation metric',
+        title='validation HR@10 and NDCG@10',
+        ylim=(0, None),
+        xticks=ep,
+    )
+    b.legend(fontsize=8)
+    fig.tight_layout()
+    if path:
+        fig.savefig(path, dpi=100)
     return fig
 
 # %% ../nbs/00_toy_rec.ipynb #59bf725b
 @dataclass
 class MakeDataConfig:
     "Write toy user sequences as JSONL."
+
     out: str = field(default='data/toy.jsonl', metadata={'help': 'output JSONL path'})
     num_users: int = field(default=2000, metadata={'help': 'distinct users'})
     num_items: int = field(default=200, metadata={'help': 'catalogue size (ids 1..num_items)'})
     max_len: int = field(default=50, metadata={'help': 'longest sequence'})
-    n: int|None = field(default=None, metadata={'help': 'sequences to write (default: one per user)'})
+    n: int | None = field(default=None, metadata={'help': 'sequences to write (default: one per user)'})
     seed: int = field(default=0, metadata={'help': 'random seed'})
 
-def main(argv:list[str]|None=None):
+
+def main(argv: list[str] | None = None):
     "Entry point: `make-data` writes JSONL; anything else trains (optionally after the word `train`)."
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ['make-data']:
         c = parse_config(MakeDataConfig, argv[1:], prog='python -m minionerec.toy_train make-data')
-        p = write_jsonl(make_toy_data(num_users=c.num_users, num_items=c.num_items, max_len=c.max_len, n=c.n, seed=c.seed), c.out)
-        print(f"wrote {c.n or c.num_users} sequences to {p}"); return p
-    if argv[:1] == ['train']: argv = argv[1:]
+        p = write_jsonl(
+            make_toy_data(num_users=c.num_users, num_items=c.num_items, max_len=c.max_len, n=c.n, seed=c.seed), c.out
+        )
+        print(f"wrote {c.n or c.num_users} sequences to {p}")
+        return p
+    if argv[:1] == ['train']:
+        argv = argv[1:]
     cfg = parse_config(ToyConfig, argv, prog='python -m minionerec.toy_train')
     res = train(cfg)
     print(metrics_table({k: res[k] for k in ('toy_rec', 'popularity')}, cols=('HR@5', 'HR@10', 'NDCG@5', 'NDCG@10')))
     ratio = res['toy_rec']['HR@10'] / max(res['popularity']['HR@10'], 1e-12)
     print(f"HR@10: model / popularity = {ratio:.2f}x")
     if cfg.out:
-        plot_history(res['history'], Path(cfg.out)/'training.png')
+        plot_history(res['history'], Path(cfg.out) / 'training.png')
         print(f"wrote {cfg.out}/metrics.json, checkpoint.pt, history.json, training.png")
     return res
 
 # %% ../nbs/00_toy_rec.ipynb #9baf75cb
 #| eval: false
-if __name__ == '__main__' and '__file__' in globals(): main()   # a notebook kernel is `__main__` too, but has no `__file__`
+if __name__ == '__main__' and '__file__' in globals():
+    main()  # a notebook kernel is `__main__` too, but has no `__file__`

@@ -196,3 +196,52 @@ def test_modules_are_short_and_stages_show_their_command_line():
         assert dataclasses.is_dataclass(cfg), (
             f"minionerec.{stage}: no `CONFIG = <its options dataclass>` (launch/check.py needs it)"
         )
+
+
+def cells_of(path: Path) -> list[tuple[int, str]]:
+    "(first line, code) of each notebook cell nbdev wrote into a module: the text between its `# %%` markers."
+    lines, out, start = path.read_text().splitlines(), [], None
+    for i, ln in enumerate(lines + ['# %% end'], 1):
+        if ln.startswith('# %% '):
+            if start is not None:
+                out.append((start, '\n'.join(lines[start : i - 1]).strip('\n') + '\n'))
+            start = i
+    return out
+
+
+def test_package_code_is_formatted_and_fits_120_columns():
+    "Every cell of the package is `ruff format`-ted; only nbdev's own layout (blank lines, `__all__`) is left to it."
+    import subprocess, sys, tempfile
+
+    cells = {
+        (p, line): code
+        for p in sorted(PKG.rglob('*.py'))
+        if p.name != '_modidx.py'
+        for line, code in cells_of(p)
+        if not code.startswith('__all__ = [')
+    }
+    assert len(cells) > 100, f'only {len(cells)} cells found: has nbdev changed its `# %%` markers?'
+    with tempfile.TemporaryDirectory() as d:
+        names = {}
+        for k, ((p, line), code) in enumerate(cells.items()):
+            f = Path(d) / f'cell{k}.py'
+            f.write_text(code)
+            names[f.name] = f'{p.relative_to(ROOT)}:{line}'
+        r = subprocess.run(
+            [sys.executable, '-m', 'ruff', 'format', '--check', '--config', str(ROOT / 'ruff.toml'), d],
+            capture_output=True,
+            text=True,
+        )
+    bad = [names[m] for m in re.findall(r'(cell\d+\.py)', r.stdout + r.stderr)]
+    assert r.returncode == 0 and not bad, f'not ruff-formatted (make export formats the notebooks): {bad}\n{r.stderr}'
+    long = []
+    for p in sorted(PKG.rglob('*.py')):
+        if p.name == '_modidx.py':
+            continue
+        text = p.read_text()
+        m = re.search(r'^__all__ = \[.*?\]$', text, re.M | re.S)  # nbdev wraps it at 120 + 10 characters
+        skip = range(text[: m.start()].count('\n') + 1, text[: m.end()].count('\n') + 2) if m else range(0)
+        long += [
+            f'{p.relative_to(ROOT)}:{i}' for i, ln in enumerate(text.splitlines(), 1) if len(ln) > 120 and i not in skip
+        ]
+    assert not long, f'lines over 120 characters: {long}'

@@ -3,10 +3,12 @@
     python tools/lessons.py            # one line per lesson: figures, exercises with solutions, recorded run time
     python tools/lessons.py --fold     # fold every solution cell (`#| code-fold: true`) in JupyterLab too
     python tools/lessons.py --check    # the lesson shape (issue 22): goals, summary, exercises, short cells, quiet
+    python tools/lessons.py --format   # ruff-format the lessons' exported cells (`make export` runs it)
 
-A lesson ends with exercises; each worked solution is a code cell whose first line is `#| code-fold: true` (Quarto
-folds it on an nbdev site) and whose metadata is `{"jupyter": {"source_hidden": true}}` (JupyterLab and `make site`
-fold it); `--fold` sets that metadata from the directive. The solutions' assertions run under `nbdev_test`.
+A lesson ends with its exercises, then its summary; each worked solution is a code cell whose first line is
+`#| code-fold: true` (Quarto folds it on an nbdev site) and whose metadata is `{"jupyter": {"source_hidden": true}}`
+(JupyterLab and `make site` fold it); `--fold` sets that metadata from the directive. The solutions' assertions run
+under `nbdev_test`.
 """
 
 import argparse, json, re
@@ -106,6 +108,8 @@ def unstable_outputs(nb: dict) -> list[str]:
 
 
 MAX_CELL_LINES, MAX_OUTPUT_LINES = 30, 40
+# an exported cell is package code, formatted by ruff (one function or class per cell; not compressed to fit 30 lines)
+MAX_EXPORT_LINES = 60
 # what a lesson's saved output must not show: a trainer's or TRL's log dict, a library warning
 NOISE = {
     'a trainer log dict': re.compile(r"\{'(?:loss|train_runtime|eval_loss|grad_norm|learning_rate|epoch|reward)'\s*:"),
@@ -113,16 +117,42 @@ NOISE = {
 }
 
 
-def long_cells(nb: dict, limit: int = MAX_CELL_LINES) -> list[str]:
-    "Code cells longer than `limit` lines (the `#|` directive lines not counted)."
+def exported(c: dict) -> bool:
+    "Is `c` a code cell that nbdev exports to the package (`#| export` or `#| export MODULE`)?"
+    return c['cell_type'] == 'code' and any(re.match(r'#\|\s*export\b', ln) for ln in src(c).splitlines())
+
+
+def long_cells(nb: dict, limit: int = MAX_CELL_LINES, export_limit: int = MAX_EXPORT_LINES) -> list[str]:
+    "Code cells longer than `limit` lines (`export_limit` for exported cells; the `#|` directive lines not counted)."
     out = []
     for i, c in enumerate(nb['cells']):
         if c['cell_type'] != 'code':
             continue
         n = sum(1 for ln in src(c).splitlines() if not ln.startswith('#|'))
-        if n > limit:
+        if n > (export_limit if exported(c) else limit):
             out.append(f'cell {i} ({c.get("id")}): {n} lines')
     return out
+
+
+def format_exported(p: Path) -> int:
+    "Run `ruff format` (ruff.toml) on each exported cell of notebook `p`, directives kept; returns the cells changed."
+    import subprocess, sys
+
+    nb, n = load(p), 0
+    for c in filter(exported, nb['cells']):
+        lines = src(c).splitlines()
+        k = next((j for j, ln in enumerate(lines) if not ln.startswith('#|')), len(lines))
+        body = '\n'.join(lines[k:]) + '\n'
+        cmd = [sys.executable, '-m', 'ruff', 'format', '--stdin-filename', str(p.with_suffix('.py')), '-']
+        r = subprocess.run(cmd, input=body, capture_output=True, text=True, cwd=ROOT)
+        if r.returncode:
+            raise SystemExit(f'{p.relative_to(ROOT)}, cell {c.get("id")}: ruff format failed:\n{r.stderr}')
+        new = '\n'.join(lines[:k] + [r.stdout.rstrip('\n')])
+        if new != src(c):
+            c['source'], n = new.splitlines(keepends=True), n + 1
+    if n:
+        Path(p).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n', encoding='utf-8')
+    return n
 
 
 def long_outputs(nb: dict, limit: int = MAX_OUTPUT_LINES) -> list[str]:
@@ -165,9 +195,11 @@ def shape_problems(nb: dict) -> list[str]:
     first = src(nb['cells'][0]) if nb['cells'] else ''
     if not re.search(r'what you will learn', first, re.I):
         out.append('the first cell does not say "What you will learn"')
-    hs = headings(nb)
+    hs = [h for h in headings(nb) if re.match(r'##\s', h)]
     if not any(re.match(r'##\s+Summary', h) for h in hs):
         out.append('no "## Summary" section')
+    elif not re.match(r'##\s+Summary', hs[-1]):
+        out.append(f'the last section is {hs[-1]!r}: a lesson ends with its summary')
     ex = [c for c in nb['cells'] if c['cell_type'] == 'markdown' and re.search(r'\*\*Exercise \d', src(c))]
     n_ex = sum(len(re.findall(r'\*\*Exercise \d', src(c))) for c in ex)
     if n_ex < 2:
@@ -203,7 +235,13 @@ def main(argv=None):
     ap.add_argument(
         '--check', action='store_true', help='list what keeps each lesson from the lesson shape; exit 1 if any'
     )
+    ap.add_argument('--format', action='store_true', help="ruff-format the lessons' exported cells")
     a = ap.parse_args(argv)
+    if a.format:
+        for name in LESSONS:
+            if n := format_exported(path(name)):
+                print(f'nbs/{name}.ipynb: formatted {n} exported cell(s)')
+        return
     if a.list:
         return print(' '.join(str(path(n).relative_to(ROOT)) for n in LESSONS))
     if a.check:

@@ -15,6 +15,7 @@ It reads (or generates) the dataset, splits it, saves it to --out (RecDataset.sa
 MiniOneRec's layout to <out>/minionerec) and prints its statistics. The output is built in a temporary folder
 beside --out and moved into place at the end, so a failed run leaves no partial dataset behind.
 """
+
 from __future__ import annotations
 import json, os, re, shutil, sys, tempfile
 from dataclasses import dataclass, field
