@@ -10,7 +10,8 @@ every run) and prints the table with paired standard errors against the start an
     python bench/rl_levers.py --run runs/instruments --start runs/instruments/sft --out runs/rl_levers_instruments \
         --results bench/results/rl_levers_instruments_valid.json --budget 15 --only control rank_collab rule ranking
 
-The start is an SFT output folder (its SID folder is read from its manifest, its SFT arguments from its lever.json).
+The start is an SFT output folder (its SID folder is read from its manifest, its SFT arguments from its lever.json or,
+for a pipeline's SFT stage, its stage.json).
 """
 
 import argparse, json, sys, threading
@@ -57,6 +58,24 @@ VARIANTS = {
         GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1', '--exclude-history'],
     ),
 }
+
+
+def sft_args_of(start: Path) -> list[str]:
+    "The SFT arguments of `start`: its lever.json (bench/sft_levers.py), else its stage.json command line (a pipeline)."
+    if (start / 'lever.json').exists():
+        return json.loads((start / 'lever.json').read_text())['args']
+    if not (start / 'stage.json').exists():
+        raise FileNotFoundError(f'{start}: neither lever.json nor stage.json: not an SFT output folder')
+    argv, out, i = json.loads((start / 'stage.json').read_text())['argv'], [], 0
+    argv = argv[argv.index('minionerec.sft') + 1 :]
+    while i < len(argv):  # drop the folders and what the control sets itself
+        if argv[i] in ('--out', '--data', '--sid', '--base', '--time-limit', '--test-samples'):
+            i += 2
+            continue
+        if argv[i] not in ('--no-progress',):
+            out.append(argv[i])
+        i += 1
+    return out
 
 
 def run_variant(name: str, start: Path, sid: Path, sft_args: list, budget: float) -> dict:
@@ -113,6 +132,8 @@ def main(argv=None):
     ap.add_argument('--out', default=str(OUT.relative_to(ROOT)), help='folder of the RL runs')
     ap.add_argument('--results', help='results file (default: bench/results/rl_levers_<split>.json)')
     a = ap.parse_args(argv)
+    if (ROOT / a.run).resolve() != S.DEFAULT_RUN.resolve() and (a.results is None or (ROOT / a.out) == OUT):
+        ap.error(f"--run {a.run}: give --out and --results too (the defaults hold the levers of {S.DEFAULT_RUN.name})")
     S.configure(a.split, a.run, S.OUT.relative_to(ROOT))
     OUT = ROOT / a.out
     RESULTS = Path(a.results) if a.results else ROOT / 'bench' / 'results' / f'rl_levers_{a.split}.json'
@@ -120,7 +141,7 @@ def main(argv=None):
     if not a.table:
         start = ROOT / a.start
         man = json.loads((start / 'manifest.json').read_text())
-        sid, sft_args = Path(man['inputs']['sid']), json.loads((start / 'lever.json').read_text())['args']
+        sid, sft_args = Path(man['inputs']['sid']), sft_args_of(start)
         OUT.mkdir(parents=True, exist_ok=True)
         res['_start'] = {'folder': a.start, **evaluate(start, sid, OUT / 'start_eval.log')}
         lock = threading.Lock()

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from minionerec.core import atomic_write_json, run_info
 from minionerec.pipeline import PipelineConfig, load_config, read_stage, run_pipeline
-from minionerec.metrics import paired_difference, per_sample_ndcg
+from minionerec.metrics import paired_difference
 from minionerec.results import scientific_table
+from per_user import predictions_ndcg, sasrec_ndcg
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10', 'invalid', 'n')
@@ -31,31 +32,16 @@ PAIRS = (('sft', 'sasrec'), ('rl', 'sft'), ('control', 'sft'), ('rl', 'control')
 
 def per_user(run: Path) -> dict:
     "Per-test-user NDCG@10 of every model, both protocols: {protocol: {model: array}} (test-split order)."
-    from minionerec.baselines import encode_split, evaluate_scores
-    from minionerec.sasrec import SASRec
-    from minionerec.data import load_rec_dataset
-
-    ds = load_rec_dataset(run / 'data')
     out = {p: {} for p in PROTOCOLS}
     if (run / 'baselines' / 'sasrec').exists():
-        te = encode_split(ds, 'test', 20, past=True)
-        sas = SASRec.from_pretrained(run / 'baselines' / 'sasrec')
+        sas = sasrec_ndcg(run, 'test')
         for p, suffix in PROTOCOLS.items():
-            out[p]['sasrec'] = per_sample_ndcg(evaluate_scores(sas, te, bool(suffix), return_ranks=True)[1].tolist())
-    ids = (
-        ds.splits['test']['sample_id'].tolist()
-        if 'sample_id' in ds.splits['test']
-        else list(range(len(ds.splits['test'])))
-    )
+            out[p]['sasrec'] = sas[bool(suffix)]
     for m in ('sft', 'rl', 'control'):
         for p, suffix in PROTOCOLS.items():
             f = run / f'eval_{m}' / f'predictions{suffix}.jsonl'
-            if not f.exists():
-                continue
-            preds = {r['sample_id']: r['rank'] for r in map(json.loads, f.read_text().splitlines())}
-            if sorted(preds) != sorted(ids):
-                raise ValueError(f"{f}: predictions for {len(preds)} samples, the test split has {len(ids)}")
-            out[p][m] = per_sample_ndcg([preds[i] for i in ids])
+            if f.exists():
+                out[p][m] = predictions_ndcg(f, run / 'data', 'test')
     return out
 
 

@@ -20,14 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from minionerec.metrics import paired_difference, per_sample_ndcg
+from minionerec.metrics import paired_difference
+from per_user import predictions_ndcg, sasrec_ndcg
 
 ROOT = Path(__file__).resolve().parents[1]
 from minionerec.core import atomic_write_json, run_info
 from minionerec.results import sft_levers_table
 
-RUN = ROOT / 'runs' / 'scientific'
-OUT = ROOT / 'runs' / 'levers'
+RUN = DEFAULT_RUN = ROOT / 'runs' / 'scientific'
+OUT = DEFAULT_OUT = ROOT / 'runs' / 'levers'
 SPLIT = 'valid'  # where levers are compared (--split)
 BUDGET = 20  # minutes of training per lever (one core)
 
@@ -64,7 +65,7 @@ LEVERS = {
         None,
     ),
     'smooth': ("label smoothing 0.1", COMPACT + ['--label-smoothing', '0.1'], 'compact', None),
-    # MiniOneRec's alignment tasks on the compact recipe (item title <-> SID, history of titles -> SID)
+    # MiniOneRec's alignment tasks on the compact recipe: item title -> SID and SID -> title
     'align': (
         "compact + the alignment tasks title2sid and sid2title (MiniOneRec's language alignment, compact form)",
         COMPACT + ['--tasks', 'seq_sid', 'title2sid', 'sid2title'],
@@ -81,9 +82,14 @@ LEVERS = {
 }
 
 
+def collab_dir() -> Path:
+    "Where the collaborative SIDs of `RUN` live: runs/collab/sid for Scientific's run, else OUT/collab_sid."
+    return ROOT / COLLAB_SID if RUN == DEFAULT_RUN else OUT / 'collab_sid'
+
+
 def collab_sid() -> Path:
     "The collaborative SID folder: the text embeddings of the SID stage joined with SASRec's item embeddings."
-    out = ROOT / COLLAB_SID
+    out = collab_dir()
     if not (out / 'index.json').exists():
         emb = next((RUN / 'sid').glob('emb-*.npy'))
         sh(
@@ -130,22 +136,15 @@ def results_file(split: str) -> Path:
     return ROOT / 'bench' / 'results' / f'sft_levers_{split}.json'
 
 
-def sasrec_ranks() -> dict[str, np.ndarray]:
+def sasrec_ranks() -> dict[bool, np.ndarray]:
     "Per-sample NDCG@10 of the trained SASRec on `SPLIT`, both protocols (sample order of the split)."
-    from minionerec.baselines import encode_split, evaluate_scores
-    from minionerec.sasrec import SASRec
-    from minionerec.data import load_rec_dataset
-
-    ds = load_rec_dataset(RUN / 'data')
-    model = SASRec.from_pretrained(RUN / 'baselines' / 'sasrec')
-    sp = encode_split(ds, SPLIT, 20, past=True)
-    return {ex: per_sample_ndcg(evaluate_scores(model, sp, ex, return_ranks=True)[1].tolist()) for ex in (False, True)}
+    return sasrec_ndcg(RUN, SPLIT)
 
 
 def run_lever(name: str, budget: float) -> dict:
     "Train one lever under the budget, evaluate it on the whole `SPLIT` under both protocols."
     what, args, vs, sid = LEVERS[name]
-    sid = ROOT / sid if sid else RUN / 'sid'
+    sid = collab_dir() if sid == COLLAB_SID else RUN / 'sid'
     out = OUT / name
     out.mkdir(parents=True, exist_ok=True)
     log = out / 'log.txt'
@@ -153,11 +152,13 @@ def run_lever(name: str, budget: float) -> dict:
     if not (out / 'model.safetensors').exists():
         sh(sft_command(out, sid, budget, args), log)
     man = json.loads((out / 'manifest.json').read_text())
+    if Path(man['inputs']['data']).resolve() != (RUN / 'data').resolve():
+        raise ValueError(f"{out}: trained on {man['inputs']['data']}, not on {RUN / 'data'}: give another --out")
     res = {
         'what': what,
         'args': args,
         'vs': vs,
-        'sid': str(sid.relative_to(ROOT)),
+        'sid': str(sid.relative_to(ROOT) if sid.is_relative_to(ROOT) else sid),
         'train_minutes': round(man['seconds']['train'] / 60, 1),
         'steps': man['steps'],
         'best_step': man['best_step'],
@@ -232,7 +233,13 @@ def lever_meta(budget: float) -> dict:
 def per_sample_file(model: Path, ex: bool) -> np.ndarray:
     "Per-sample NDCG@10 of a model evaluated on `SPLIT` (sample order of the split)."
     f = eval_dir(model) / ('predictions_exclude_history.jsonl' if ex else 'predictions.jsonl')
-    return per_sample_ndcg([json.loads(l)['rank'] for l in f.read_text().splitlines()])
+    return predictions_ndcg(f, RUN / 'data', SPLIT)
+
+
+def check_run_args(a, ap):
+    "Another data set's run needs its own --out and --results: the defaults hold Scientific's levers."
+    if (ROOT / a.run).resolve() != DEFAULT_RUN.resolve() and (a.results is None or (ROOT / a.out) == DEFAULT_OUT):
+        ap.error(f"--run {a.run}: give --out and --results too (the defaults hold the levers of {DEFAULT_RUN.name})")
 
 
 def configure(split: str, run: str, out: str):
@@ -252,6 +259,7 @@ def main(argv=None):
     ap.add_argument('--out', default=str(OUT.relative_to(ROOT)), help='folder of the lever runs')
     ap.add_argument('--results', help='results file (default: bench/results/sft_levers_<split>.json)')
     a = ap.parse_args(argv)
+    check_run_args(a, ap)
     configure(a.split, a.run, a.out)
     RESULTS = Path(a.results) if a.results else results_file(SPLIT)
     res = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}

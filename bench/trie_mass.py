@@ -24,6 +24,8 @@ from minionerec.models import load_model
 from minionerec.prompts import PromptBuilder, prompt_settings
 from minionerec.sid_index import load_index
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 @torch.no_grad()
 def trie_mass(model_dir, ds, index, rows) -> dict:
@@ -68,7 +70,8 @@ def main(argv=None):
         for j, (i, t) in enumerate(zip(r['in_trie'], r['target'])):
             print(f"{m:10} {j:>4} {i:>19.4f} {t:>16.4f}")
     if a.json:
-        atomic_write_json(a.json, {'run': str(run), 'split': 'valid', 'models': res, **run_info()})
+        where = run.resolve().relative_to(ROOT) if run.resolve().is_relative_to(ROOT) else run  # no machine paths
+        atomic_write_json(a.json, {'run': str(where), 'split': 'valid', 'models': res, **run_info()})
 
 
 if __name__ == '__main__':

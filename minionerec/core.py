@@ -234,11 +234,11 @@ def stage_processes():
 def run_info(
     root: str | os.PathLike | None = None,  # the git checkout whose commit is recorded (default: the repository)
 ) -> dict:
-    "`{'commit', 'machine', 'date'}` of this run: the short commit (`+dirty` with local changes), CPU/GPU, today."
+    "`{'commit', 'machine', 'date'}` of this run: short commit (`+dirty`: changed or untracked files), CPU/GPU, today."
     root = Path(root) if root is not None else repo_root()
     git = lambda *a: subprocess.run(['git', *a], capture_output=True, text=True, cwd=root).stdout.strip()
     commit = git('rev-parse', '--short', 'HEAD') or 'unknown'
-    if commit != 'unknown' and git('status', '--porcelain', '--untracked-files=no'):
+    if commit != 'unknown' and git('status', '--porcelain'):
         commit += '+dirty'
     cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
     gpu = f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else 'no GPU'

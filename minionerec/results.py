@@ -176,7 +176,7 @@ TABLES = {  # name -> (results file in bench/results, its table function)
     'scientific_rl': ('scientific.json', scientific_rl_table),
     'decode': ('scientific.json', decode_table),
     'sft_levers': ('sft_levers.json', sft_levers_table),
-    'rl_levers': ('rl_levers.json', rl_levers_table),
+    'rl_levers': ('rl_levers_valid.json', rl_levers_table),  # bench/rl_levers.py on Scientific, validation
     'rl_levers_instruments': ('rl_levers_instruments_valid.json', rl_levers_table),  # chosen on validation
     'instruments': ('instruments.json', scientific_table),  # any real-data run of bench/run_scientific.py
     'instruments_rl': ('instruments.json', scientific_rl_table),
