@@ -53,6 +53,15 @@ VARIANTS = {
         "as rank_collab, groups sampled at temperature 1 (constrained) instead of beams",
         GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1', '--group-mode', 'sample'],
     ),
+    # the drift levers (Instruments: KL in the thousands at lr 5e-5): MiniOneRec's learning rate, a 100x larger beta
+    'ranking_lr1e5': (
+        "GRPO, ranking reward, learning rate 1e-5 (MiniOneRec's) instead of 5e-5",
+        GRPO + ['--rewards', 'ranking', '--lr', '1e-5'],
+    ),
+    'ranking_beta01': (
+        "GRPO, ranking reward, KL weight beta 0.1 instead of 0.001",
+        GRPO + ['--rewards', 'ranking', '--beta', '0.1'],
+    ),
     'rank_collab_excl': (
         "as rank_collab, groups exclude the history",
         GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1', '--exclude-history'],
