@@ -160,9 +160,10 @@ def rl_levers_table(res: dict) -> str:
         if k.startswith('_'):
             continue
         z, kl = r.get('zero_advantage_fraction'), r.get('kl')
+        kl = '–' if kl is None else f'{kl:,.0f}' if kl >= 10 else f'{kl:.2f}'  # TRL's mean k3 estimate: 0.03 or 36,000
         rows.append(
             f"| {k} | {r['what']} | {r.get('train_minutes', '–')} | {'–' if z is None else f'{z:.2f}'} "
-            f"| {'–' if kl is None else f'{kl:.1f}'} | {r['keep_history']['NDCG@10']:.4f} "
+            f"| {kl} | {r['keep_history']['NDCG@10']:.4f} "
             f"| {hr50(r['keep_history'])} "
             f"| {r['exclude_history']['NDCG@10']:.4f} | {f(r.get('vs_start'))} | {f(r.get('vs_control'))} "
             f"| {f(r.get('vs_start_keep'))} | {f(r.get('vs_control_keep'))} |"
