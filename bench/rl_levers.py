@@ -141,8 +141,7 @@ def main(argv=None):
     ap.add_argument('--out', default=str(OUT.relative_to(ROOT)), help='folder of the RL runs')
     ap.add_argument('--results', help='results file (default: bench/results/rl_levers_<split>.json)')
     a = ap.parse_args(argv)
-    if (ROOT / a.run).resolve() != S.DEFAULT_RUN.resolve() and (a.results is None or (ROOT / a.out) == OUT):
-        ap.error(f"--run {a.run}: give --out and --results too (the defaults hold the levers of {S.DEFAULT_RUN.name})")
+    S.check_run_args(a, ap, OUT)
     S.configure(a.split, a.run, S.OUT.relative_to(ROOT))
     OUT = ROOT / a.out
     RESULTS = Path(a.results) if a.results else ROOT / 'bench' / 'results' / f'rl_levers_{a.split}.json'

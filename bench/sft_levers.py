@@ -236,9 +236,9 @@ def per_sample_file(model: Path, ex: bool) -> np.ndarray:
     return predictions_ndcg(f, RUN / 'data', SPLIT)
 
 
-def check_run_args(a, ap):
+def check_run_args(a, ap, default_out: Path = DEFAULT_OUT):
     "Another data set's run needs its own --out and --results: the defaults hold Scientific's levers."
-    if (ROOT / a.run).resolve() != DEFAULT_RUN.resolve() and (a.results is None or (ROOT / a.out) == DEFAULT_OUT):
+    if (ROOT / a.run).resolve() != DEFAULT_RUN.resolve() and (a.results is None or (ROOT / a.out) == default_out):
         ap.error(f"--run {a.run}: give --out and --results too (the defaults hold the levers of {DEFAULT_RUN.name})")
 
 
