@@ -62,6 +62,16 @@ VARIANTS = {
         "GRPO, ranking reward, KL weight beta 0.1 instead of 0.001",
         GRPO + ['--rewards', 'ranking', '--beta', '0.1'],
     ),
+    # dense groups (Instruments: 84% of the ranking reward's groups missed the target): the target refilled into a
+    # group that misses it (off-policy guidance, Reference 32), at G = 16 and at G = 4 with 4x the users per step
+    'ranking_refill': (
+        "GRPO, ranking reward, a group that misses its target gets it in place of its last member",
+        GRPO + ['--rewards', 'ranking', '--refill'],
+    ),
+    'ranking_refill_g4': (
+        "as ranking_refill, groups of 4 and 8 prompts per step (the same rows per step, 4x the users)",
+        GRPO + ['--rewards', 'ranking', '--refill', '--num-generations', '4', '--prompts-per-device', '8'],
+    ),
     'rank_collab_excl': (
         "as rank_collab, groups exclude the history",
         GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1', '--exclude-history'],
@@ -117,6 +127,8 @@ def run_variant(name: str, start: Path, sid: Path, sft_args: list, budget: float
             'group_hit_rate': m['group_hit_rate'],
             'kl': m['kl'],
         }
+        if m.get('refill_rate') is not None:  # the share of groups that missed their target before refilling
+            res['refill_rate'] = m['refill_rate']
     res |= evaluate(out, sid, log)
     return res
 

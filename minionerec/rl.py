@@ -27,7 +27,8 @@ from .data import load_rec_dataset
 from .sid_index import load_index
 from .sasrec import SASRec
 from .rewards import REWARDS, make_rewards
-from .rollouts import GROUP_MODES, binding_of, catalogue_groups, prompt_history_mask, rl_dataset
+from .rollouts import GROUP_MODES, binding_of, catalogue_groups, prompt_history_mask, refill_groups
+from .rollouts import rl_dataset
 
 # %% auto #0
 __all__ = ['CONFIG', 'TRL_MINOR', 'PRESETS', 'PLOTS', 'RLConfig', 'check_trl', 'RecGRPOTrainer', 'grpo_config', 'step_logs',
@@ -86,6 +87,10 @@ class RLConfig:
     exclude_history: bool = field(
         default=False, metadata={'help': "groups never hold an item of the prompt's history (needs compact prompts)"}
     )
+    refill: bool = field(
+        default=False,
+        metadata={'help': "a group that misses its target gets it in place of its last member (off-policy guidance)"},
+    )
     eval_limit: int = field(default=0, metadata={'help': 'evaluate N valid samples before and after RL (0: skip)'})
     eval_beams: int = field(default=20, metadata={'help': 'beams for that evaluation'})
     bf16: bool = field(default=False, metadata={'help': 'bf16 mixed precision (GPUs)'})
@@ -124,18 +129,23 @@ def check_trl():
 class RecGRPOTrainer(GRPOTrainer):
     "TRL's `GRPOTrainer` whose rollouts are catalogue items: one hook (`_generate_single_turn`) overridden."
 
+    # With `refill`, `_generate_and_score_completions` also keeps the batch's targets for the hook (TRL hands it prompts only).
+
     def __init__(
         self,
         *args,
         catalogue: Catalogue,  # the item catalogue (trie of distinct SIDs)
         group_mode: str = 'beam',  # 'beam' | 'beam_sample' | 'sample'
         exclude_history: bool = False,  # groups never hold an item of the prompt's history (compact prompts)
+        refill: bool = False,  # a group that misses its target gets it in place of its last member
         **kwargs,
     ):
         check_trl()
         if group_mode not in GROUP_MODES:
             raise ValueError(f"group_mode {group_mode!r}; one of {GROUP_MODES}")
         self.catalogue, self.group_mode, self.exclude_history = catalogue, group_mode, exclude_history
+        self.refill, self._batch_targets = refill, None
+        self._sid_pos = {s: j for j, s in enumerate(catalogue.sids)}
         super().__init__(*args, **kwargs)
         a, G = self.args, self.num_generations
         if (a.per_device_train_batch_size * a.steps_per_generation) % G:
@@ -172,8 +182,30 @@ class RecGRPOTrainer(GRPOTrainer):
         ) as m:
             completion_ids = catalogue_groups(m, ids, mask, trie, G, self.group_mode, self.temperature, banned=ban)
         mode = 'train' if self.model.training else 'eval'
+        if self.refill:
+            completion_ids, filled = refill_groups(completion_ids, self._target_completions(len(prompt_ids), G, ban), G)
+            self._metrics[mode]['refill'].append(sum(filled) / len(filled))
         self._metrics[mode]['time/generate'].append(time.perf_counter() - t0)
         return completion_ids, None
+
+    def _target_completions(self, rows: int, G: int, ban) -> list:
+        "Each group's target as completion ids (SID + EOS), or None where the history bans it."
+        tg, trie = self._batch_targets, self.catalogue.trie
+        if tg is None or len(tg) != rows:
+            raise RuntimeError(f"refill: {0 if tg is None else len(tg)} targets kept for {rows} prompts")
+        out = []
+        for b, s in enumerate(range(0, rows, G)):
+            j = self._sid_pos[''.join(self.catalogue.index[str(tg[s])])]
+            out.append(None if ban is not None and ban[b, j] else trie.seqs[j, : int(trie.lengths[j]) + 1].tolist())
+        return out
+
+    def _generate_and_score_completions(self, inputs):
+        "TRL's, with the batch's targets kept for the hook when refilling."
+        self._batch_targets = [x['target'] for x in inputs] if self.refill else None
+        try:
+            return super()._generate_and_score_completions(inputs)
+        finally:
+            self._batch_targets = None
 
 # %% ../nbs/35_rl_stage.ipynb #35fcb39a
 PRESETS = {
@@ -241,7 +273,7 @@ def plot_logs(logs: list[dict], path: str | os.PathLike | None = None):
         if key == 'step_time':
             keys = ['step_time', 'time/generate', 'time/update']
         if key == 'hit_rate':
-            keys = ['hit_rate', 'group_hit_rate']
+            keys = ['hit_rate', 'group_hit_rate', 'refill']
         for k in keys:
             ys = np.array([h.get(k, np.nan) for h in logs], dtype=float)
             if np.isnan(ys).all():

@@ -16,7 +16,7 @@ from .decoding import TrieLogitsProcessor, constrained_beam_search, generation_c
 from .prompts import PromptBuilder
 
 # %% auto #0
-__all__ = ['GROUP_MODES', 'rl_dataset', 'binding_of', 'catalogue_groups', 'prompt_history_mask']
+__all__ = ['GROUP_MODES', 'rl_dataset', 'binding_of', 'catalogue_groups', 'prompt_history_mask', 'refill_groups']
 
 # %% ../nbs/32_rollouts.ipynb #c863dfb4
 def rl_dataset(
@@ -132,3 +132,20 @@ def prompt_history_mask(
         if chunk:
             raise ValueError(f"prompt {b} does not end with EOS — exclude_history needs compact prompts")
     return out
+
+# %% ../nbs/32_rollouts.ipynb #619a7e42
+def refill_groups(
+    completions: Sequence[Sequence[int]],  # B*G completions (SID tokens + EOS), groups best first
+    targets: Sequence[Sequence[int] | None],  # per group: the target's completion, or None to leave it as drawn
+    G: int,  # group size
+) -> tuple[list[list[int]], list[bool]]:  # the completions, and per group whether it was refilled
+    "Where a group misses its target, the target replaces the group's last (lowest-ranked) member."
+    if len(completions) != G * len(targets):
+        raise ValueError(f"{len(completions)} completions for {len(targets)} groups of G={G}")
+    out, filled = [list(c) for c in completions], []
+    for b, t in enumerate(targets):
+        miss = t is not None and list(t) not in out[b * G : (b + 1) * G]
+        if miss:
+            out[(b + 1) * G - 1] = list(t)
+        filled.append(miss)
+    return out, filled
