@@ -124,6 +124,8 @@ def check_trl():
         raise RuntimeError(f"GRPOTrainer._generate_single_turn changed its signature: {got} (expected {_HOOK_ARGS})")
     if 'self._generate_single_turn(' not in inspect.getsource(GRPOTrainer._generate):
         raise RuntimeError("GRPOTrainer._generate no longer calls _generate_single_turn")
+    if 'self._generate(prompts)' not in inspect.getsource(GRPOTrainer._generate_and_score_completions):
+        raise RuntimeError("GRPOTrainer._generate_and_score_completions no longer calls _generate(prompts)")
 
 # %% ../nbs/35_rl_stage.ipynb #42421f3a
 class RecGRPOTrainer(GRPOTrainer):
@@ -371,6 +373,7 @@ def run_rl(c: RLConfig) -> dict:
         catalogue=cat,
         group_mode=c.group_mode,
         exclude_history=c.exclude_history,
+        refill=c.refill,
         callbacks=[TimeLimit(c.time_limit)] if c.time_limit else None,
     )
     t0 = time.time()
@@ -393,7 +396,8 @@ def run_rl(c: RLConfig) -> dict:
         processes=trainer.accelerator.num_processes,
         zero_advantage_fraction=mean('frac_reward_zero_std'),
         hit_rate=mean('hit_rate'),
-        group_hit_rate=mean('group_hit_rate'),
+        group_hit_rate=mean('group_hit_rate'),  # after refilling (1.0 with --refill)
+        refill_rate=mean('refill'),  # groups that missed their target and were refilled
         zero_advantage_by_reward={n: mean(f'zero_advantage/{n}') for n in c.rewards},  # each reward alone, same groups
         kl=mean('kl'),
         step_time=mean('step_time'),
