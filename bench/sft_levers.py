@@ -72,6 +72,13 @@ LEVERS = {
         'compact',
         None,
     ),
+    # the alignment ablation on the final recipe (collab): MiniOneRec's language-alignment tasks on vs off
+    'collab_align': (
+        "collab + the alignment tasks title2sid and sid2title",
+        COMPACT + ['--tasks', 'seq_sid', 'title2sid', 'sid2title'],
+        'collab',
+        COLLAB_SID,
+    ),
     'collab_drop03': ("collab + dropout 0.3", COMPACT + ['--dropout', '0.3'], 'collab', COLLAB_SID),
     'collab_wide': (
         "collab + hidden 256, 4 layers, 8 heads",
