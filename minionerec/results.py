@@ -176,7 +176,8 @@ TABLES = {  # name -> (results file in bench/results, its table function)
     'scientific': ('scientific.json', scientific_table),
     'scientific_rl': ('scientific.json', scientific_rl_table),
     'decode': ('scientific.json', decode_table),
-    'sft_levers': ('sft_levers.json', sft_levers_table),
+    'sft_levers': ('sft_levers.json', sft_levers_table),  # the earlier table, measured on test (issue 24 corrects it)
+    'sft_levers_valid': ('sft_levers_valid.json', sft_levers_table),  # bench/sft_levers.py on Scientific, validation
     'rl_levers': ('rl_levers_valid.json', rl_levers_table),  # bench/rl_levers.py on Scientific, validation
     'rl_levers_instruments': ('rl_levers_instruments_valid.json', rl_levers_table),  # chosen on validation
     'instruments': ('instruments.json', scientific_table),  # any real-data run of bench/run_scientific.py
