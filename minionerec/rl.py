@@ -131,7 +131,8 @@ def check_trl():
 class RecGRPOTrainer(GRPOTrainer):
     "TRL's `GRPOTrainer` whose rollouts are catalogue items: one hook (`_generate_single_turn`) overridden."
 
-    # With `refill`, `_generate_and_score_completions` also keeps the batch's targets for the hook (TRL hands it prompts only).
+    # With `refill`, `_generate_and_score_completions` also keeps the batch's targets for the hook
+    # (TRL hands the hook prompts only).
 
     def __init__(
         self,
