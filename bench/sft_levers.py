@@ -296,11 +296,9 @@ def main(argv=None):
             res[k]['vs_sasrec'] = paired_difference(per_sample_file(OUT / k, True), sas[True])
             res[k]['vs_sasrec_keep_history'] = paired_difference(per_sample_file(OUT / k, False), sas[False])
             vs = LEVERS.get(k, (None,) * 4)[2]
-            res[k]['vs_control'] = (
-                paired_difference(per_sample_file(OUT / k, True), per_sample_file(OUT / vs, True))
-                if vs in res
-                else None
-            )
+            for key, ex in (('vs_control', True), ('vs_control_keep', False)):
+                mine = per_sample_file(OUT / k, ex)
+                res[k][key] = paired_difference(mine, per_sample_file(OUT / vs, ex)) if vs in res else None
         res['_meta'] = lever_meta(a.budget)
         atomic_write_json(RESULTS, res)
     print(sft_levers_table(res))

@@ -8,13 +8,13 @@ import argparse, json, re, sys
 from .core import repo_root
 
 # %% auto #0
-__all__ = ['RESULTS', 'TABLES', 'scientific_table', 'scientific_rl_table', 'decode_table', 'sft_levers_table', 'rl_levers_table',
-           'load', 'render', 'update_blocks', 'main']
+__all__ = ['ABLATION_ROWS', 'RESULTS', 'TABLES', 'scientific_table', 'scientific_rl_table', 'decode_table', 'sft_levers_table',
+           'rl_levers_table', 'ablation_table', 'load', 'render', 'update_blocks', 'main']
 
 # %% ../nbs/51_results.ipynb #b3d3b27a
 def scientific_table(res: dict) -> str:
     "The README's results table from a scientific.json dict: both protocols, then the paired differences."
-    cols = ('HR@1', 'HR@5', 'HR@10', 'NDCG@5', 'NDCG@10')
+    cols = ('HR@1', 'HR@5', 'HR@10', 'HR@20', 'HR@50', 'NDCG@5', 'NDCG@10', 'NDCG@20', 'NDCG@50')
     head = '| model | protocol | ' + ' | '.join(cols) + ' | invalid | test users | ranking |'
     rows = [head, '|---' * (len(cols) + 5) + '|']
     for p, label in (('keep_history', 'keep history'), ('exclude_history', 'exclude history')):
@@ -170,6 +170,57 @@ def rl_levers_table(res: dict) -> str:
         )
     return '\n'.join(rows)
 
+
+ABLATION_ROWS = {  # key in sft_levers_test.json ('sft:') or rl_levers_test.json -> the row's name
+    'sft:collab': 'SFT (next-item SIDs)',
+    'sft:collab_align': 'SFT + alignment tasks (title→SID, SID→title)',
+    'control': 'SFT + 15 min more SFT (RL\'s control)',
+    'rank_collab': 'RL: ranking + collaborative, beam groups',
+    'ranking': 'RL: ranking reward alone',
+    'rule': 'RL: rule reward alone',
+    'collab_only': 'RL: collaborative reward alone',
+    'rank_collab_sample': 'RL: ranking + collaborative, sampled groups',
+    'rank_collab_excl': 'RL: ranking + collaborative, groups exclude history',
+}
+
+
+def ablation_table(res: dict) -> str:
+    "MiniOneRec's ablation at this scale: {scientific.json, sft_levers_test.json, rl_levers_test.json} → markdown."
+    sci, sft, rl = res['scientific.json'], res['sft_levers_test.json'], res['rl_levers_test.json']
+    ks = ('HR@1', 'HR@5', 'HR@10', 'HR@20', 'HR@50', 'NDCG@5', 'NDCG@10', 'NDCG@20', 'NDCG@50')
+    f = lambda d: f"{d['diff']:+.4f} ± {d['se']:.4f}" if d else '–'
+    num = lambda x, fmt='.4f': '–' if x is None else format(x, fmt)
+    rows = [
+        '| model | ' + ' | '.join(ks) + ' | NDCG@10 excl. | train min | KL | zero-adv. | compared with '
+        '| Δ NDCG@10 (keep) | Δ NDCG@10 (excl.) |',
+        '|---' * (len(ks) + 8) + '|',
+    ]
+
+    def row(name, r, vs='', dk=None, dx=None, minutes=None, kl=None, z=None):
+        kl = '–' if kl is None else f'{kl:,.0f}' if kl >= 10 else f'{kl:.2f}'
+        k, x = r['keep_history'], r['exclude_history']
+        rows.append(
+            f'| {name} | ' + ' | '.join(num(k.get(c)) for c in ks) + f" | {num(x.get('NDCG@10'))} "
+            f"| {num(minutes, '')} | {kl} | {num(z, '.2f')} | {vs} | {f(dk)} | {f(dx)} |"
+        )
+
+    row('SASRec (full ranking)', sci['models']['SASRec'], minutes=sci.get('stage_minutes', {}).get('baselines'))
+    for key, name in ABLATION_ROWS.items():
+        src, k = (sft, key[4:]) if key.startswith('sft:') else (rl, key)
+        if k not in src:
+            continue
+        r = src[k]
+        if key.startswith('sft:'):
+            vs = r.get('vs') if r.get('vs_control') else ''
+            row(name, r, vs, r.get('vs_control_keep'), r.get('vs_control'), r.get('train_minutes'))
+        elif k == 'control':
+            row(name, r, 'start', r.get('vs_start_keep'), r.get('vs_start'), r.get('train_minutes'))
+        else:
+            dk, dx = r.get('vs_control_keep'), r.get('vs_control')
+            z, kl = r.get('zero_advantage_fraction'), r.get('kl')
+            row(name, r, 'control', dk, dx, r.get('train_minutes'), kl, z)
+    return '\n'.join(rows)
+
 # %% ../nbs/51_results.ipynb #78851586
 RESULTS = repo_root() / 'bench' / 'results'
 TABLES = {  # name -> (results file in bench/results, its table function)
@@ -182,15 +233,21 @@ TABLES = {  # name -> (results file in bench/results, its table function)
     'rl_levers_instruments': ('rl_levers_instruments_valid.json', rl_levers_table),  # chosen on validation
     'instruments': ('instruments.json', scientific_table),  # any real-data run of bench/run_scientific.py
     'instruments_rl': ('instruments.json', scientific_rl_table),
+    # MiniOneRec's ablation, read once on test: the final table's SASRec, the SFT levers, the RL variants
+    'ablation': (('scientific.json', 'sft_levers_test.json', 'rl_levers_test.json'), ablation_table),
 }
 _BLOCK = re.compile(r'(<!-- table: (\w+)[^\n]*-->\n)(.*?)(<!-- end table -->)', re.S)
 
 
 def load(name: str) -> dict | None:
-    "The results dict of table `name`, or None when its JSON does not exist yet."
+    "The results dict of table `name` ({file: dict} when it reads several files), or None when a JSON is missing."
     if name not in TABLES:
         raise KeyError(f"unknown table {name!r}; one of {list(TABLES)}")
-    f = RESULTS / TABLES[name][0]
+    files = TABLES[name][0]
+    if isinstance(files, tuple):
+        res = {f: json.loads((RESULTS / f).read_text()) for f in files if (RESULTS / f).exists()}
+        return res if len(res) == len(files) else None
+    f = RESULTS / files
     return json.loads(f.read_text()) if f.exists() else None
 
 
