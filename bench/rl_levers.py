@@ -72,6 +72,11 @@ VARIANTS = {
         "as ranking_refill, groups of 4 and 8 prompts per step (the same rows per step, 4x the users)",
         GRPO + ['--rewards', 'ranking', '--refill', '--num-generations', '4', '--prompts-per-device', '8'],
     ),
+    # toward SASRec under exclude history (valid: RL 0.94x SASRec there): SASRec's order weighs twice the ranking reward
+    'rank_collab_w2': (
+        "as rank_collab, reward weights 1 (ranking) and 2 (collaborative_rank)",
+        GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '2'],
+    ),
     'rank_collab_excl': (
         "as rank_collab, groups exclude the history",
         GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1', '--exclude-history'],

@@ -239,10 +239,17 @@ class Catalogue:
         for item, toks in self.index.items():
             groups.setdefault(''.join(toks), []).append(item)
         self.sids = list(groups)  # distinct SID strings, trie order
+        self.pos = {s: j for j, s in enumerate(self.sids)}  # SID string -> its trie position
         self.items_of = [groups[s] for s in self.sids]  # SID position -> its items
         self.collisions = sum(len(g) > 1 for g in self.items_of)
         first = {s: self.index[g[0]] for s, g in groups.items()}
         self.trie = CatalogueTrie.from_index(first, tokenizer)  # trie items are SID strings
+
+    def position(self, item: str) -> int:
+        "The trie position of `item`'s SID (a KeyError names an item the index does not hold)."
+        if str(item) not in self.index:
+            raise KeyError(f'item {item!r} is not in the SID index ({len(self.index):,} items)')
+        return self.pos[''.join(self.index[str(item)])]
 
     def ranks(
         self,
@@ -260,10 +267,9 @@ class Catalogue:
         excluded: Sequence[Sequence[str]],  # per sample: item ids it may not be recommended
     ) -> torch.Tensor:  # [B, S] bool over the trie's SIDs
         "A SID is banned for a sample when every item behind it is excluded."
-        pos = {s: j for j, s in enumerate(self.sids)}
         out = torch.zeros(len(excluded), len(self.sids), dtype=torch.bool)
         for b, ex in enumerate(excluded):
             ex = set(map(str, ex))
-            for j in {pos[''.join(self.index[i])] for i in ex if i in self.index}:
+            for j in {self.position(i) for i in ex if i in self.index}:
                 out[b, j] = all(i in ex for i in self.items_of[j])
         return out

@@ -119,7 +119,6 @@ def summarize(
 def add_exact_ranks(model, builder, catalogue, rows, preds, task='seq_sid', batch_size=8, top: int = 50, excluded=None):
     "Add `exact_rank` (every SID scored exactly) and `beam_recall` (share of the exact top-10 that beam search found)."
     tok, dev = builder.tokenizer, next(model.parameters()).device
-    sid_pos = {s: j for j, s in enumerate(catalogue.sids)}
     for s in range(0, len(rows), batch_size):
         chunk = rows[s : s + batch_size]
         enc = tok(
@@ -134,7 +133,7 @@ def add_exact_ranks(model, builder, catalogue, rows, preds, task='seq_sid', batc
         order = sc.argsort(dim=1, descending=True)[:, :top].tolist()
         ranks = catalogue.ranks(order, [r['target'] for r in chunk])[0]
         for p, o, rk in zip(preds[s : s + batch_size], order, ranks):
-            beam = {sid_pos[x] for x in p['pred_sids'][:10]}
+            beam = {catalogue.pos[x] for x in p['pred_sids'][:10]}
             p['exact_rank'] = None if not np.isfinite(rk) else int(rk)
             p['beam_recall'] = len(set(o[:10]) & beam) / min(10, len(o))
 

@@ -148,7 +148,6 @@ class RecGRPOTrainer(GRPOTrainer):
             raise ValueError(f"group_mode {group_mode!r}; one of {GROUP_MODES}")
         self.catalogue, self.group_mode, self.exclude_history = catalogue, group_mode, exclude_history
         self.refill, self._batch_targets = refill, None
-        self._sid_pos = {s: j for j, s in enumerate(catalogue.sids)}
         super().__init__(*args, **kwargs)
         a, G = self.args, self.num_generations
         if (a.per_device_train_batch_size * a.steps_per_generation) % G:
@@ -198,7 +197,7 @@ class RecGRPOTrainer(GRPOTrainer):
             raise RuntimeError(f"refill: {0 if tg is None else len(tg)} targets kept for {rows} prompts")
         out = []
         for b, s in enumerate(range(0, rows, G)):
-            j = self._sid_pos[''.join(self.catalogue.index[str(tg[s])])]
+            j = self.catalogue.position(tg[s])
             out.append(None if ban is not None and ban[b, j] else trie.seqs[j, : int(trie.lengths[j]) + 1].tolist())
         return out
 
