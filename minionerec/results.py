@@ -233,6 +233,7 @@ TABLES = {  # name -> (results file in bench/results, its table function)
     'rl_levers_instruments': ('rl_levers_instruments_valid.json', rl_levers_table),  # chosen on validation
     'instruments': ('instruments.json', scientific_table),  # any real-data run of bench/run_scientific.py
     'instruments_rl': ('instruments.json', scientific_rl_table),
+    'instruments_index': ('instruments-index.json', scientific_table),  # the same with LC-Rec's released SIDs
     # MiniOneRec's ablation, read once on test: the final table's SASRec, the SFT levers, the RL variants
     'ablation': (('scientific.json', 'sft_levers_test.json', 'rl_levers_test.json'), ablation_table),
 }
