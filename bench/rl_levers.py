@@ -14,7 +14,7 @@ The start is an SFT output folder (its SID folder is read from its manifest, its
 for a pipeline's SFT stage, its stage.json).
 """
 
-import argparse, json, sys, threading
+import argparse, json, re, sys, threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -77,6 +77,12 @@ VARIANTS = {
         "as rank_collab, reward weights 1 (ranking) and 2 (collaborative_rank)",
         GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '2'],
     ),
+    # a second seed of the chosen configuration and of its control (the data order, the groups' draws, dropout)
+    'control_s1': ("the SFT control with seed 1 (the first: the stage's default, 0)", None),
+    'rank_collab_s1': (
+        "rank_collab with seed 1 (the first: the stage's default, 42)",
+        GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--seed', '1'],
+    ),
     'rank_collab_excl': (
         "as rank_collab, groups exclude the history",
         GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1', '--exclude-history'],
@@ -102,6 +108,12 @@ def sft_args_of(start: Path) -> list[str]:
     return out
 
 
+def control_of(name: str) -> str:
+    "The matched control of a variant: `control_sN` for a seed-N variant (`..._sN`), else `control`."
+    m = re.search(r'_s(\d+)$', name)
+    return f'control_s{m[1]}' if m else 'control'
+
+
 def run_variant(name: str, start: Path, sid: Path, sft_args: list, budget: float) -> dict:
     "Train one variant (or the control) from `start` for `budget` minutes; the whole split, both protocols."
     what, args = VARIANTS[name]
@@ -113,6 +125,8 @@ def run_variant(name: str, start: Path, sid: Path, sft_args: list, budget: float
             cont = [a for a in sft_args]
             for flag, val in (('--lr', '3e-4'), ('--warmup', '0.02'), ('--base', str(start))):
                 cont += [flag, val]
+            if (m := re.search(r'_s(\d+)$', name)) is not None:
+                cont += ['--seed', m[1]]
             sh(sft_command(out, sid, budget, cont), log)
         else:
             folders = ['--sft', str(start), '--data', str(S.RUN / 'data'), '--sid', str(sid), '--out', str(out)]
@@ -191,8 +205,8 @@ def main(argv=None):
                 paired_difference(mine[True], s[True]),
                 paired_difference(mine[False], s[False]),
             )
-            if k != 'control' and 'control' in res:
-                c = {ex: per_sample_file(OUT / 'control', ex) for ex in (False, True)}
+            if not k.startswith('control') and control_of(k) in res:
+                c = {ex: per_sample_file(OUT / control_of(k), ex) for ex in (False, True)}
                 res[k]['vs_control'], res[k]['vs_control_keep'] = (
                     paired_difference(mine[True], c[True]),
                     paired_difference(mine[False], c[False]),
