@@ -87,6 +87,13 @@ VARIANTS = {
         "as rank_collab, groups exclude the history",
         GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1', '--exclude-history'],
     ),
+    # the whole epoch (20,000 prompts at 2 a step: 10,000 steps, the learning rate decayed to 0; 15 minutes reach half
+    # of it) against a control trained with SFT for the same 30 minutes
+    'control_m30': ("the SFT control trained for 30 minutes", None),
+    'rank_collab_m30': (
+        "rank_collab for 30 minutes (the whole RL epoch)",
+        GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1'],
+    ),
 }
 
 
@@ -108,16 +115,27 @@ def sft_args_of(start: Path) -> list[str]:
     return out
 
 
+def suffix(name: str, tag: str) -> str | None:
+    "The number of a variant's `_<tag>N` suffix (`_s1`: seed 1, `_m30`: 30 minutes), else None."
+    m = re.search(rf'_{tag}(\d+)(?=_|$)', name)
+    return m[1] if m else None
+
+
 def control_of(name: str) -> str:
-    "The matched control of a variant: `control_sN` for a seed-N variant (`..._sN`), else `control`."
-    m = re.search(r'_s(\d+)$', name)
-    return f'control_s{m[1]}' if m else 'control'
+    "A variant's matched control: `control` with its seed and minutes suffixes (`rank_collab_s1`: `control_s1`)."
+    return 'control' + ''.join(f'_{t}{n}' for t in 'sm' if (n := suffix(name, t)) is not None)
+
+
+def minutes_of(name: str, budget: float) -> float:
+    "A variant's training minutes: its `_mN` suffix, else the script's budget."
+    m = suffix(name, 'm')
+    return float(m) if m is not None else budget
 
 
 def run_variant(name: str, start: Path, sid: Path, sft_args: list, budget: float) -> dict:
     "Train one variant (or the control) from `start` for `budget` minutes; the whole split, both protocols."
     what, args = VARIANTS[name]
-    out = OUT / name
+    out, budget = OUT / name, minutes_of(name, budget)
     out.mkdir(parents=True, exist_ok=True)
     log = out / 'log.txt'
     if not (out / 'model.safetensors').exists():
@@ -125,8 +143,8 @@ def run_variant(name: str, start: Path, sid: Path, sft_args: list, budget: float
             cont = [a for a in sft_args]
             for flag, val in (('--lr', '3e-4'), ('--warmup', '0.02'), ('--base', str(start))):
                 cont += [flag, val]
-            if (m := re.search(r'_s(\d+)$', name)) is not None:
-                cont += ['--seed', m[1]]
+            if (seed := suffix(name, 's')) is not None:
+                cont += ['--seed', seed]
             sh(sft_command(out, sid, budget, cont), log)
         else:
             folders = ['--sft', str(start), '--data', str(S.RUN / 'data'), '--sid', str(sid), '--out', str(out)]
