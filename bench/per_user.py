@@ -13,7 +13,8 @@ HISTORY = 20  # the history length the runs use (configs/*.yaml: max_history)
 
 
 @lru_cache(maxsize=4)
-def _dataset(data: Path):
+def dataset(data: Path):
+    "The data folder's dataset, loaded once per process (every bench script pairs on the same splits)."
     from minionerec.data import load_rec_dataset
 
     return load_rec_dataset(data)
@@ -21,7 +22,7 @@ def _dataset(data: Path):
 
 def sample_ids(data: Path, split: str) -> list:
     "The sample ids of `split` in its order (row numbers when the split has no `sample_id` column)."
-    df = _dataset(Path(data)).splits[split]
+    df = dataset(Path(data)).splits[split]
     return df['sample_id'].tolist() if 'sample_id' in df else list(range(len(df)))
 
 
@@ -31,7 +32,7 @@ def sasrec_ndcg(run: Path, split: str) -> dict[bool, np.ndarray]:
     from minionerec.sasrec import SASRec
 
     model = SASRec.from_pretrained(Path(run) / 'baselines' / 'sasrec')
-    sp = encode_split(_dataset(Path(run) / 'data'), split, HISTORY, past=True)
+    sp = encode_split(dataset(Path(run) / 'data'), split, HISTORY, past=True)
     return {ex: per_sample_ndcg(evaluate_scores(model, sp, ex, return_ranks=True)[1].tolist()) for ex in (False, True)}
 
 

@@ -87,6 +87,11 @@ VARIANTS = {
         "as rank_collab, groups exclude the history",
         GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1', '--exclude-history'],
     ),
+    # group size: 32 beams per user and one user per step (the same rows per step, half the users)
+    'rank_collab_g32': (
+        "as rank_collab, groups of 32 beams and 1 prompt per step",
+        GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--num-generations', '32', '--prompts-per-device', '1'],
+    ),
     # the whole epoch (20,000 prompts at 2 a step: 10,000 steps, the learning rate decayed to 0; 15 minutes reach half
     # of it) against a control trained with SFT for the same 30 minutes
     'control_m30': ("the SFT control trained for 30 minutes", None),

@@ -27,7 +27,8 @@ from minionerec.core import atomic_write_json, run_info
 from minionerec.pipeline import PipelineConfig, load_config, read_stage, run_pipeline
 from minionerec.metrics import paired_difference
 from minionerec.results import scientific_table
-from per_user import HISTORY, predictions_ndcg, sasrec_ndcg
+from minionerec.metrics import per_sample_ndcg
+from per_user import HISTORY, dataset, predictions_ndcg
 
 ROOT = Path(__file__).resolve().parents[1]
 KS = (1, 5, 10, 20, 50)
@@ -38,13 +39,11 @@ PROTOCOLS = {'keep_history': '', 'exclude_history': '_exclude_history'}
 PAIRS = (('sft', 'sasrec'), ('rl', 'sft'), ('control', 'sft'), ('rl', 'control'), ('rl', 'sasrec'))
 
 
-def per_user(run: Path, evals: dict) -> dict:
+def per_user(run: Path, evals: dict, sasrec: dict) -> dict:
     "Per-test-user NDCG@10 of every model, both protocols: {protocol: {model: array}} (test-split order)."
     out = {p: {} for p in PROTOCOLS}
-    if (run / 'baselines' / 'sasrec').exists():
-        sas = sasrec_ndcg(run, 'test')
-        for p, suffix in PROTOCOLS.items():
-            out[p]['sasrec'] = sas[bool(suffix)]
+    for p, arr in sasrec.items():
+        out[p]['sasrec'] = arr
     for m, folder in evals.items():
         for p, suffix in PROTOCOLS.items():
             f = folder / f'predictions{suffix}.jsonl'
@@ -53,21 +52,23 @@ def per_user(run: Path, evals: dict) -> dict:
     return out
 
 
-def baseline_metrics(run: Path, m: dict) -> dict:
-    "Popularity and SASRec re-scored on the test split at every cut-off in KS (the stage reports 1-20), both protocols."
+def baseline_metrics(run: Path, m: dict) -> tuple[dict, dict]:
+    "Pop and SASRec re-scored on test at every K in KS, both protocols; SASRec's per-user NDCG@10 from those ranks."
     from minionerec.baselines import Popularity, encode_split, evaluate_scores
-    from minionerec.data import load_rec_dataset
     from minionerec.sasrec import SASRec
 
-    ds, out = load_rec_dataset(run / 'data'), {}
+    ds, out, sasrec = dataset(run / 'data'), {}, {}
     sp = encode_split(ds, 'test', HISTORY, past=True)
     models = {'popularity': Popularity.fit(ds, m.get('popularity', {}).get('source', 'interactions'))}
     if (run / 'baselines' / 'sasrec').exists():
         models['sasrec'] = SASRec.from_pretrained(run / 'baselines' / 'sasrec')
     for name, model in models.items():
-        for suffix in PROTOCOLS.values():
-            out[name + suffix] = {**m.get(name + suffix, {}), **evaluate_scores(model, sp, bool(suffix), ks=KS)}
-    return out
+        for p, suffix in PROTOCOLS.items():
+            scores, ranks = evaluate_scores(model, sp, bool(suffix), ks=KS, return_ranks=True)
+            out[name + suffix] = {**m.get(name + suffix, {}), **scores}
+            if name == 'sasrec':
+                sasrec[p] = per_sample_ndcg(ranks.tolist())
+    return out, sasrec
 
 
 def chosen_models(specs: list[str]) -> dict[str, Path]:
@@ -123,10 +124,9 @@ def main():
         run_pipeline(PipelineConfig(config=a.config, run_dir=str(run)))
     m = json.loads((run / 'metrics.json').read_text())
     m = {k: v for k, v in m.items() if k.split('_exclude_history')[0] not in chosen} | model_metrics(chosen)
-    m |= baseline_metrics(run, m)
-    from minionerec.data import load_rec_dataset
-
-    n_test = len(load_rec_dataset(run / 'data').splits['test'])
+    base, sasrec = baseline_metrics(run, m)
+    m |= base
+    n_test = len(dataset(run / 'data').splits['test'])
     models = {}
     for k, name in NAMES.items():
         rows = {}
@@ -141,7 +141,7 @@ def main():
                 'ranking': f"{m[k]['beams']} constrained beams" if 'beams' in m.get(k, {}) else 'full ranking'
             }
     evals = {s: chosen[s] / 'eval_test' if s in chosen else run / f'eval_{s}' for s in ('sft', 'rl', 'control')}
-    pu = per_user(run, evals)
+    pu = per_user(run, evals, sasrec)
     diffs = {
         p: {f'{x} − {y}': paired_difference(pu[p][x], pu[p][y]) for x, y in PAIRS if x in pu[p] and y in pu[p]}
         for p in PROTOCOLS

@@ -38,7 +38,8 @@ COMPACT = (
     '300 --hidden 128 --layers 2 --heads 4 --kv-heads 2 --lr 3e-3 --warmup 0.02 --batch-size 64 --max-steps '
     '1000000 --eval-steps 250 --eval-samples 2000 --eval-beams 20 --patience 0 --dropout 0.1'
 ).split()
-COLLAB_SID = 'runs/collab/sid'  # text + SASRec item embeddings: see collab_sid()
+COLLAB_SID = 'runs/collab/sid'  # text + SASRec item embeddings, 3 levels of 256 codes: see collab_sid()
+COLLAB4_SID = 'runs/collab_l4/sid'  # the same, 4 levels of 256 (the shape of LC-Rec's released indices)
 # name -> (what changes, SFT arguments, the lever it is compared with, SID folder)
 LEVERS = {
     'text': (
@@ -79,6 +80,7 @@ LEVERS = {
         'collab',
         COLLAB_SID,
     ),
+    'collab_l4': ("collab with 4-level SIDs (4 x 256 codes) instead of 3", COMPACT, 'collab', COLLAB4_SID),
     'collab_drop03': ("collab + dropout 0.3", COMPACT + ['--dropout', '0.3'], 'collab', COLLAB_SID),
     'collab_wide': (
         "collab + hidden 256, 4 layers, 8 heads",
@@ -89,14 +91,14 @@ LEVERS = {
 }
 
 
-def collab_dir() -> Path:
-    "Where the collaborative SIDs of `RUN` live: runs/collab/sid for Scientific's run, else OUT/collab_sid."
-    return ROOT / COLLAB_SID if RUN == DEFAULT_RUN else OUT / 'collab_sid'
+def collab_dir(spec: str = COLLAB_SID) -> Path:
+    "Where the collaborative SIDs `spec` of `RUN` live: `spec` for Scientific's run, else OUT/<its folder>_sid."
+    return ROOT / spec if RUN == DEFAULT_RUN else OUT / f'{Path(spec).parent.name}_sid'
 
 
-def collab_sid() -> Path:
+def collab_sid(spec: str = COLLAB_SID) -> Path:
     "The collaborative SID folder: the text embeddings of the SID stage joined with SASRec's item embeddings."
-    out = collab_dir()
+    out, levels = collab_dir(spec), 4 if spec == COLLAB4_SID else 3
     if not (out / 'index.json').exists():
         emb = next((RUN / 'sid').glob('emb-*.npy'))
         sh(
@@ -111,7 +113,7 @@ def collab_sid() -> Path:
                 '--method',
                 'rqkmeans-constrained',
                 '--levels',
-                '3',
+                str(levels),
                 '--codes-per-level',
                 '256',
                 '--seed',
@@ -121,7 +123,7 @@ def collab_sid() -> Path:
                 '--collab-emb',
                 str(RUN / 'baselines' / 'sasrec' / 'item_emb.npy'),
             ],
-            OUT / 'collab_sid.log',
+            OUT / f'{Path(spec).parent.name}_sid.log',
             threads=2,
         )
     return out
@@ -151,7 +153,7 @@ def sasrec_ranks() -> dict[bool, np.ndarray]:
 def run_lever(name: str, budget: float) -> dict:
     "Train one lever under the budget, evaluate it on the whole `SPLIT` under both protocols."
     what, args, vs, sid = LEVERS[name]
-    sid = collab_dir() if sid == COLLAB_SID else RUN / 'sid'
+    sid = collab_dir(sid) if sid in (COLLAB_SID, COLLAB4_SID) else RUN / 'sid'
     out = OUT / name
     out.mkdir(parents=True, exist_ok=True)
     log = out / 'log.txt'
@@ -273,8 +275,8 @@ def main(argv=None):
     if not a.table:
         todo = [k for k in (a.only or LEVERS) if a.only or k not in res]
         OUT.mkdir(parents=True, exist_ok=True)
-        if any(LEVERS[k][3] == COLLAB_SID for k in todo):
-            collab_sid()
+        for spec in {LEVERS[k][3] for k in todo} & {COLLAB_SID, COLLAB4_SID}:
+            collab_sid(spec)
         lock = threading.Lock()
 
         def one(k):
