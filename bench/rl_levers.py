@@ -87,7 +87,11 @@ VARIANTS = {
         "as rank_collab, groups exclude the history",
         GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1', '--exclude-history'],
     ),
-    # group size: 32 beams per user and one user per step (the same rows per step, half the users)
+    # group size: 8 beams and 4 users per step, or 32 beams and 1 user per step (the same rows per step)
+    'rank_collab_g8': (
+        "as rank_collab, groups of 8 beams and 4 prompts per step",
+        GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--num-generations', '8', '--prompts-per-device', '4'],
+    ),
     'rank_collab_g32': (
         "as rank_collab, groups of 32 beams and 1 prompt per step",
         GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--num-generations', '32', '--prompts-per-device', '1'],
