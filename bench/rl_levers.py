@@ -27,6 +27,7 @@ from sft_levers import evaluate_split, lever_meta, per_sample_file, sasrec_ranks
 
 OUT = ROOT / 'runs' / 'rl_levers'
 BUDGET = 20  # minutes of training per run (one core)
+RECIPE = 'rank_collab'  # the configuration chosen on validation: every GRPO variant is also paired against it
 
 GRPO = (
     '--preset minionerec --group-mode beam --num-generations 16 --prompts-per-device 2 --lr 5e-5 --subsample '
@@ -194,6 +195,7 @@ def main(argv=None):
     ap.add_argument('--budget', type=float, default=BUDGET, help='training minutes per run')
     ap.add_argument('--parallel', type=int, default=2, help='runs at a time (one torch thread each)')
     ap.add_argument('--table', action='store_true', help='only print the table')
+    ap.add_argument('--pair-only', action='store_true', help='no training: recompute the paired differences')
     ap.add_argument('--split', default=S.SPLIT, choices=['valid', 'test'], help='where the variants are compared')
     ap.add_argument('--run', default=str(S.RUN.relative_to(ROOT)), help='run folder with data, sid, baselines stages')
     ap.add_argument('--out', default=str(OUT.relative_to(ROOT)), help='folder of the RL runs')
@@ -222,7 +224,7 @@ def main(argv=None):
                 flush=True,
             )
 
-        todo = [k for k in (a.only or VARIANTS) if a.only or k not in res]
+        todo = [] if a.pair_only else [k for k in (a.only or VARIANTS) if a.only or k not in res]
         with ThreadPoolExecutor(a.parallel) as ex:
             list(ex.map(one, todo))
         s = {ex: per_sample_file(start, ex) for ex in (False, True)}
@@ -232,6 +234,12 @@ def main(argv=None):
                 paired_difference(mine[True], s[True]),
                 paired_difference(mine[False], s[False]),
             )
+            if not k.startswith('control') and k != RECIPE and RECIPE in res:  # against the chosen configuration
+                r = {ex: per_sample_file(OUT / RECIPE, ex) for ex in (False, True)}
+                res[k]['vs_recipe'], res[k]['vs_recipe_keep'] = (
+                    paired_difference(mine[True], r[True]),
+                    paired_difference(mine[False], r[False]),
+                )
             if not k.startswith('control') and control_of(k) in res:
                 c = {ex: per_sample_file(OUT / control_of(k), ex) for ex in (False, True)}
                 res[k]['vs_control'], res[k]['vs_control_keep'] = (
