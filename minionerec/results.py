@@ -114,6 +114,7 @@ def sft_levers_table(res: dict) -> str:
         '|---|---|---|---|---|---|---|---|',
     ]
     sas = res.get('_sasrec', {})
+    # the highest mean, marked as such: a choice also needs the paired difference (more than 2 s.e., lesson 20)
     best = max(
         (k for k in res if not k.startswith('_')), key=lambda k: res[k]['exclude_history']['NDCG@10'], default=None
     )
@@ -122,7 +123,7 @@ def sft_levers_table(res: dict) -> str:
             continue
         f = lambda d: f"{d['diff']:+.4f} ± {d['se']:.4f}" if d else '–'
         rows.append(
-            f"| {k}{' **(best)**' if k == best else ''} | {r['what']} | {r['train_minutes']} "
+            f"| {k}{' **(highest)**' if k == best else ''} | {r['what']} | {r['train_minutes']} "
             f"| {r['keep_history']['NDCG@10']:.4f} | {r['keep_history']['HR@10']:.4f} "
             f"| {r['exclude_history']['NDCG@10']:.4f} | {f(r.get('vs_sasrec'))} | {f(r.get('vs_control'))} |"
         )
