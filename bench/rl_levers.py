@@ -228,17 +228,17 @@ def main(argv=None):
         with ThreadPoolExecutor(a.parallel) as ex:
             list(ex.map(one, todo))
         s = {ex: per_sample_file(start, ex) for ex in (False, True)}
+        recipe = {ex: per_sample_file(OUT / RECIPE, ex) for ex in (False, True)} if RECIPE in res else None
         for k in [k for k in res if not k.startswith('_')]:
             mine = {ex: per_sample_file(OUT / k, ex) for ex in (False, True)}
             res[k]['vs_start'], res[k]['vs_start_keep'] = (
                 paired_difference(mine[True], s[True]),
                 paired_difference(mine[False], s[False]),
             )
-            if not k.startswith('control') and k != RECIPE and RECIPE in res:  # against the chosen configuration
-                r = {ex: per_sample_file(OUT / RECIPE, ex) for ex in (False, True)}
+            if not k.startswith('control') and k != RECIPE and recipe:  # against the chosen configuration
                 res[k]['vs_recipe'], res[k]['vs_recipe_keep'] = (
-                    paired_difference(mine[True], r[True]),
-                    paired_difference(mine[False], r[False]),
+                    paired_difference(mine[True], recipe[True]),
+                    paired_difference(mine[False], recipe[False]),
                 )
             if not k.startswith('control') and control_of(k) in res:
                 c = {ex: per_sample_file(OUT / control_of(k), ex) for ex in (False, True)}
