@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from tokenizers import Tokenizer, decoders, models as bpe_models, pre_tokenizers, trainers
 from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM, TrainerCallback
+from transformers.trainer_callback import ExportableState
 
 # %% auto #0
 __all__ = ['PAD', 'BOS', 'EOS', 'train_tokenizer', 'add_sid_tokens', 'tiny_config', 'build_tiny', 'load_tokenizer', 'load_model',
@@ -161,15 +162,30 @@ def add_dropout(
     return hooks
 
 # %% ../nbs/21_models.ipynb #40c0ebdc
-class TimeLimit(TrainerCallback):
-    "Stop a `Trainer` at the end of the first optimizer step after `minutes` of training."
+class TimeLimit(TrainerCallback, ExportableState):
+    "Stop a `Trainer` after `minutes` of training, counted across resumes (the checkpoint stores the seconds)."
 
-    def __init__(self, minutes: float):
-        self.limit, self.t0 = minutes * 60, None
+    def __init__(
+        self,
+        minutes: float,  # the training budget
+        elapsed: float = 0.0,  # seconds already trained (restored from a resumed checkpoint's trainer state)
+    ):
+        self.minutes, self.limit, self.base, self.t0 = minutes, minutes * 60, elapsed, time.time()
+
+    def seconds(self) -> float:
+        "Seconds trained so far (the clock runs from construction until training begins, then from there)."
+        return self.base + time.time() - self.t0
+
+    def state(self) -> dict:
+        return {'args': {'minutes': self.minutes, 'elapsed': self.seconds()}, 'attributes': {}}
 
     def on_train_begin(self, args, state, control, **kw):
+        saved = state.stateful_callbacks.get(type(self).__name__) if state.global_step > 0 else None
+        saved = saved[0] if isinstance(saved, list) else saved  # several TimeLimits: the first one's clock
+        if saved:  # resumed: go on from the checkpoint's seconds
+            self.base = float(saved['args']['elapsed'])
         self.t0 = time.time()
 
     def on_step_end(self, args, state, control, **kw):
-        if self.t0 is not None and time.time() - self.t0 > self.limit:
+        if self.seconds() > self.limit:
             control.should_training_stop = True

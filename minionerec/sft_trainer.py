@@ -128,15 +128,19 @@ class RecTrainer(Trainer):
             values,
         )
         self.label_smoothing, self.time_budget = label_smoothing, time_budget
+        self.clock = next((cb for cb in self.callback_handler.callbacks if isinstance(cb, TimeLimit)), None)
+        if time_budget is not None and self.clock is None:  # the budget's clock also stops training
+            self.clock = TimeLimit(time_budget / 60)
+            self.add_callback(self.clock)
 
     def create_scheduler(self, num_training_steps: int, optimizer=None):
-        "With a time budget: warmup, then cosine decay to 0 over its wall-clock seconds (else HF's step schedule)."
+        "With a time budget: warmup, then cosine decay to 0 over its seconds of training (else HF's step schedule)."
         if self.time_budget is None or self.lr_scheduler is not None:
             return super().create_scheduler(num_training_steps, optimizer)
-        w, budget, t0 = self.args.warmup_steps, self.time_budget, time.time()
+        w, budget, clock = self.args.warmup_steps, self.time_budget, self.clock  # `clock` counts across resumes
 
         def factor(step: int) -> float:
-            frac = min(1.0, (time.time() - t0) / budget)
+            frac = min(1.0, clock.seconds() / budget)
             if w >= 1 and step < w:
                 return (step + 1) / w  # warmup in steps
             if w < 1 and frac < w:
@@ -239,7 +243,7 @@ def make_trainer(
         disable_tqdm=not progress,
     )
     args = TrainingArguments(**(kw | targs))
-    cbs = ([EarlyStoppingCallback(patience)] if patience else []) + ([TimeLimit(time_limit)] if time_limit else [])
+    cbs = [EarlyStoppingCallback(patience)] if patience else []  # `time_budget` adds the `TimeLimit`
     return RecTrainer(
         model=model,
         args=args,
