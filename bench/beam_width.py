@@ -9,37 +9,35 @@ If beam search already finds the exact top 10 for (nearly) every user, no wider 
 closed. Exact scoring costs about a second per user on one core (4,344 SIDs), so it runs on a prefix of the split.
 """
 
-import argparse, json, sys
+import argparse, json
 from pathlib import Path
 
 import numpy as np
 
 from minionerec.core import atomic_write_json, run_info
 from minionerec.metrics import paired_difference, per_sample_ndcg
-from sft_levers import sh
+import sft_levers as S
+from per_user import PROTOCOLS
 
 ROOT = Path(__file__).resolve().parents[1]
-PROTOCOLS = {'keep_history': '', 'exclude_history': '_exclude_history'}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--model', default='runs/rl_levers/rank_collab', help='a model folder')
     ap.add_argument('--sid', default='runs/collab/sid', help="the model's SID folder")
-    ap.add_argument('--data', default='runs/scientific/data', help='the data folder')
+    ap.add_argument('--run', default='runs/scientific', help="the run folder whose data/ the model is evaluated on")
     ap.add_argument('--split', default='valid', choices=['valid', 'test'])
     ap.add_argument('--limit', type=int, default=500, help='the first N users of the split')
     ap.add_argument('--beams', type=int, default=50)
     a = ap.parse_args(argv)
     model = ROOT / a.model
-    sid = str(ROOT / a.sid)
+    S.configure(a.split, a.run, S.DEFAULT_OUT.relative_to(ROOT))
     out = model / f'eval_{a.split}_exact{a.limit}'
-    if not (out / 'predictions_exclude_history.jsonl').exists():
-        out.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, '-m', 'minionerec.evaluate', '--model', str(model), '--data', str(ROOT / a.data)]
-        cmd += ['--sid', sid, '--out', str(out), '--split', a.split, '--beams', str(a.beams), '--batch-size', '16']
-        cmd += ['--limit', str(a.limit), '--exact', '--history', 'both', '--name', 'm', '--no-progress']
-        sh(cmd, out / 'log.txt')
+    out.mkdir(parents=True, exist_ok=True)
+    S.evaluate_split(
+        model, ROOT / a.sid, out / 'log.txt', out=out, beams=a.beams, extra=('--limit', str(a.limit), '--exact')
+    )
     m = json.loads((out / 'metrics.json').read_text())
     res = {'model': a.model, 'n': a.limit, 'beams': a.beams}
     for p, suffix in PROTOCOLS.items():

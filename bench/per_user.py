@@ -10,6 +10,7 @@ import numpy as np
 from minionerec.metrics import per_sample_ndcg
 
 HISTORY = 20  # the history length the runs use (configs/*.yaml: max_history)
+PROTOCOLS = {'keep_history': '', 'exclude_history': '_exclude_history'}  # protocol -> minionerec.evaluate's name suffix
 
 
 @lru_cache(maxsize=4)

@@ -9,6 +9,8 @@ every run) and prints the table with paired standard errors against the start an
     python bench/rl_levers.py --table
     python bench/rl_levers.py --run runs/instruments --start runs/instruments/sft --out runs/rl_levers_instruments \
         --results bench/results/rl_levers_instruments_valid.json --budget 15 --only control rank_collab rule ranking
+    python bench/rl_levers.py --start runs/levers/collab_l4 --out runs/rl_levers_l4 --only rank_collab \
+        --results bench/results/rl_levers_l4_valid.json --recipe runs/rl_levers/rank_collab   # paired with the recipe
 
 The start is an SFT output folder (its SID folder is read from its manifest, its SFT arguments from its lever.json or,
 for a pipeline's SFT stage, its stage.json).
@@ -200,6 +202,7 @@ def main(argv=None):
     ap.add_argument('--run', default=str(S.RUN.relative_to(ROOT)), help='run folder with data, sid, baselines stages')
     ap.add_argument('--out', default=str(OUT.relative_to(ROOT)), help='folder of the RL runs')
     ap.add_argument('--results', help='results file (default: bench/results/rl_levers_<split>.json)')
+    ap.add_argument('--recipe', help=f"the chosen configuration's run folder for vs_recipe (default: OUT/{RECIPE})")
     a = ap.parse_args(argv)
     S.check_run_args(a, ap, OUT)
     S.configure(a.split, a.run, S.OUT.relative_to(ROOT))
@@ -228,14 +231,17 @@ def main(argv=None):
         with ThreadPoolExecutor(a.parallel) as ex:
             list(ex.map(one, todo))
         s = {ex: per_sample_file(start, ex) for ex in (False, True)}
-        recipe = {ex: per_sample_file(OUT / RECIPE, ex) for ex in (False, True)} if RECIPE in res else None
+        recipe_dir = ROOT / a.recipe if a.recipe else OUT / RECIPE if RECIPE in res else None
+        recipe = {ex: per_sample_file(recipe_dir, ex) for ex in (False, True)} if recipe_dir else None
+        if recipe_dir:
+            res['_recipe'] = str(recipe_dir.relative_to(ROOT))
         for k in [k for k in res if not k.startswith('_')]:
             mine = {ex: per_sample_file(OUT / k, ex) for ex in (False, True)}
             res[k]['vs_start'], res[k]['vs_start_keep'] = (
                 paired_difference(mine[True], s[True]),
                 paired_difference(mine[False], s[False]),
             )
-            if not k.startswith('control') and k != RECIPE and recipe:  # against the chosen configuration
+            if not k.startswith('control') and OUT / k != recipe_dir and recipe:  # against the chosen configuration
                 res[k]['vs_recipe'], res[k]['vs_recipe_keep'] = (
                     paired_difference(mine[True], recipe[True]),
                     paired_difference(mine[False], recipe[False]),

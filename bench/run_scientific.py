@@ -25,16 +25,14 @@ from pathlib import Path
 
 from minionerec.core import atomic_write_json, run_info
 from minionerec.pipeline import PipelineConfig, load_config, read_stage, run_pipeline
-from minionerec.metrics import paired_difference
+from minionerec.metrics import paired_difference, per_sample_ndcg
 from minionerec.results import scientific_table
-from minionerec.metrics import per_sample_ndcg
-from per_user import HISTORY, dataset, predictions_ndcg
+from per_user import HISTORY, PROTOCOLS, dataset, predictions_ndcg
 
 ROOT = Path(__file__).resolve().parents[1]
 KS = (1, 5, 10, 20, 50)
 KEYS = (*(f'HR@{k}' for k in KS), *(f'NDCG@{k}' for k in KS[1:]), 'invalid', 'n')
 NAMES = {'popularity': 'Pop', 'sasrec': 'SASRec', 'sft': 'SFT', 'rl': 'SFT+RL', 'control': 'SFT+SFT (control)'}
-PROTOCOLS = {'keep_history': '', 'exclude_history': '_exclude_history'}
 # (a, b): the paired difference a − b of per-user NDCG@10 reported in the JSON
 PAIRS = (('sft', 'sasrec'), ('rl', 'sft'), ('control', 'sft'), ('rl', 'control'), ('rl', 'sasrec'))
 

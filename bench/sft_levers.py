@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from minionerec.metrics import paired_difference
-from per_user import predictions_ndcg, sasrec_ndcg
+from per_user import PROTOCOLS, predictions_ndcg, sasrec_ndcg
 
 ROOT = Path(__file__).resolve().parents[1]
 from minionerec.core import atomic_write_json, run_info
@@ -40,6 +40,7 @@ COMPACT = (
 ).split()
 COLLAB_SID = 'runs/collab/sid'  # text + SASRec item embeddings, 3 levels of 256 codes: see collab_sid()
 COLLAB4_SID = 'runs/collab_l4/sid'  # the same, 4 levels of 256 (the shape of LC-Rec's released indices)
+COLLAB_LEVELS = {COLLAB_SID: 3, COLLAB4_SID: 4}  # each collaborative SID spec's number of levels
 # name -> (what changes, SFT arguments, the lever it is compared with, SID folder)
 LEVERS = {
     'text': (
@@ -98,7 +99,7 @@ def collab_dir(spec: str = COLLAB_SID) -> Path:
 
 def collab_sid(spec: str = COLLAB_SID) -> Path:
     "The collaborative SID folder: the text embeddings of the SID stage joined with SASRec's item embeddings."
-    out, levels = collab_dir(spec), 4 if spec == COLLAB4_SID else 3
+    out, levels = collab_dir(spec), COLLAB_LEVELS[spec]
     if not (out / 'index.json').exists():
         emb = next((RUN / 'sid').glob('emb-*.npy'))
         sh(
@@ -153,7 +154,7 @@ def sasrec_ranks() -> dict[bool, np.ndarray]:
 def run_lever(name: str, budget: float) -> dict:
     "Train one lever under the budget, evaluate it on the whole `SPLIT` under both protocols."
     what, args, vs, sid = LEVERS[name]
-    sid = collab_dir(sid) if sid in (COLLAB_SID, COLLAB4_SID) else RUN / 'sid'
+    sid = collab_dir(sid) if sid in COLLAB_LEVELS else RUN / 'sid'
     out = OUT / name
     out.mkdir(parents=True, exist_ok=True)
     log = out / 'log.txt'
@@ -188,41 +189,26 @@ def eval_dir(model: Path) -> Path:
     return Path(model) / f'eval_{SPLIT}'
 
 
-def evaluate_split(model: Path, sid: Path, log: Path, name: str = 'm') -> dict:
-    "The whole `SPLIT`, 50 beams, keep and exclude history (one run, metrics keyed `name`); reused by rl_levers.py."
-    out = eval_dir(model)
+def evaluate_command(
+    model: Path, sid: Path, out: Path, name: str = 'm', beams: int = 50, extra: tuple = ()
+) -> list[str]:
+    "minionerec.evaluate of `model` on the whole `SPLIT` of this run's data, both protocols, `extra` options."
+    folders = ['--model', str(model), '--data', str(RUN / 'data'), '--sid', str(sid), '--out', str(out)]
+    opts = ['--split', SPLIT, '--beams', str(beams), '--batch-size', '16', '--history', 'both', '--name', name]
+    return [sys.executable, '-m', 'minionerec.evaluate', *folders, *opts, '--no-progress', *extra]
+
+
+def evaluate_split(
+    model: Path, sid: Path, log: Path, name: str = 'm', out: Path | None = None, beams: int = 50, extra: tuple = ()
+) -> dict:
+    "`evaluate_command` into `out` (default `eval_dir(model)`) unless done; HR/NDCG per protocol (rl_levers.py too)."
+    out = out or eval_dir(model)
     if not (out / 'predictions_exclude_history.jsonl').exists():
-        sh(
-            [
-                sys.executable,
-                '-m',
-                'minionerec.evaluate',
-                '--model',
-                str(model),
-                '--data',
-                str(RUN / 'data'),
-                '--sid',
-                str(sid),
-                '--out',
-                str(out),
-                '--split',
-                SPLIT,
-                '--beams',
-                '50',
-                '--batch-size',
-                '16',
-                '--no-progress',
-                '--name',
-                name,
-                '--history',
-                'both',
-            ],
-            log,
-        )
+        sh(evaluate_command(model, sid, out, name, beams, extra), log)
     m = json.loads((out / 'metrics.json').read_text())
     return {
         p: {k: v for k, v in m[name + suffix].items() if k.startswith(('HR@', 'NDCG@')) or k in ('invalid', 'n')}
-        for p, suffix in (('keep_history', ''), ('exclude_history', '_exclude_history'))
+        for p, suffix in PROTOCOLS.items()
     }
 
 
@@ -275,7 +261,7 @@ def main(argv=None):
     if not a.table:
         todo = [k for k in (a.only or LEVERS) if a.only or k not in res]
         OUT.mkdir(parents=True, exist_ok=True)
-        for spec in {LEVERS[k][3] for k in todo} & {COLLAB_SID, COLLAB4_SID}:
+        for spec in {LEVERS[k][3] for k in todo} & COLLAB_LEVELS.keys():
             collab_sid(spec)
         lock = threading.Lock()
 
