@@ -235,6 +235,7 @@ TABLES = {  # name -> (results file in bench/results, its table function)
     'instruments': ('instruments.json', scientific_table),  # any real-data run of bench/run_scientific.py
     'instruments_rl': ('instruments.json', scientific_rl_table),
     'instruments_index': ('instruments-index.json', scientific_table),  # the same with LC-Rec's released SIDs
+    'instruments_index_rl': ('instruments-index.json', scientific_rl_table),
     # MiniOneRec's ablation, read once on test: the final table's SASRec, the SFT levers, the RL variants
     'ablation': (('scientific.json', 'sft_levers_test.json', 'rl_levers_test.json'), ablation_table),
 }
