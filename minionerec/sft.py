@@ -76,7 +76,8 @@ class SFTStageConfig:
         metadata={
             'help': (
                 'train for this many minutes: the learning rate decays over the budget (cosine) '
-                'and training stops at its end; the best validated checkpoint is kept'
+                'and training stops at its end; the best validated checkpoint is kept; --resume counts the minutes '
+                'already trained'
             )
         },
     )
