@@ -106,6 +106,11 @@ VARIANTS = {
         "as rank_collab, KL weight beta 0.01 instead of 0.001",
         GRPO + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1', '--beta', '0.01'],
     ),
+    'rank_collab_beta001_s1': (
+        "rank_collab_beta001 with seed 1 (paired with control_s1)",
+        GRPO
+        + ['--rewards', 'ranking', 'collaborative_rank', '--reward-weights', '1', '1', '--beta', '0.01', '--seed', '1'],
+    ),
     'control_m30': ("the SFT control trained for 30 minutes", None),
     'rank_collab_m30': (
         "rank_collab for 30 minutes (the whole RL epoch)",
